@@ -1,0 +1,138 @@
+/* base64.c: RFC 4648 base64 (standard alphabet, '=' padding). */
+#include "base64.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static const char alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *wb_base64_encode(const unsigned char *data, size_t len)
+{
+	size_t groups = len / 3 + (len % 3 != 0);
+	char *out, *p;
+	size_t i;
+
+	if (groups > (SIZE_MAX - 1) / 4)
+		return NULL;
+	out = malloc(groups * 4 + 1);
+	if (!out)
+		return NULL;
+	p = out;
+	for (i = 0; i + 3 <= len; i += 3) {
+		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+		*p++ = alphabet[v >> 18];
+		*p++ = alphabet[(v >> 12) & 63];
+		*p++ = alphabet[(v >> 6) & 63];
+		*p++ = alphabet[v & 63];
+	}
+	if (len - i == 1) {
+		uint32_t v = (uint32_t)data[i] << 16;
+		*p++ = alphabet[v >> 18];
+		*p++ = alphabet[(v >> 12) & 63];
+		*p++ = '=';
+		*p++ = '=';
+	} else if (len - i == 2) {
+		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8;
+		*p++ = alphabet[v >> 18];
+		*p++ = alphabet[(v >> 12) & 63];
+		*p++ = alphabet[(v >> 6) & 63];
+		*p++ = '=';
+	}
+	*p = '\0';
+	return out;
+}
+
+static int sextet(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Decodes one complete quantum; npad is how many '=' ended it (0..2). */
+static int decode_quad(const unsigned char q[4], unsigned char *out, size_t *n)
+{
+	int s[4], npad = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		if (q[i] == '=') {
+			s[i] = 0;
+			npad++;
+			continue;
+		}
+		/* A data character after '=' means the padding was not at the end. */
+		if (npad)
+			return -EINVAL;
+		s[i] = sextet(q[i]);
+		if (s[i] < 0)
+			return -EINVAL;
+	}
+	if (npad > 2)
+		return -EINVAL;
+	/* Non-zero bits under the padding would make two encodings decode to the
+	 * same bytes; rejecting them keeps the decoder strictly one-to-one. */
+	if ((npad == 1 && (s[2] & 3)) || (npad == 2 && (s[1] & 15)))
+		return -EINVAL;
+	out[(*n)++] = (unsigned char)(s[0] << 2 | s[1] >> 4);
+	if (npad < 2)
+		out[(*n)++] = (unsigned char)((s[1] & 15) << 4 | s[2] >> 2);
+	if (npad < 1)
+		out[(*n)++] = (unsigned char)((s[2] & 3) << 6 | s[3]);
+	return npad;
+}
+
+int wb_base64_decode(const char *text, unsigned char **out, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	unsigned char q[4], *buf;
+	size_t n = 0, len;
+	int nq = 0, padded = 0, r;
+
+	*out = NULL;
+	*outlen = 0;
+	for (len = 0; p[len]; len++)
+		;
+	/* Whitespace only shrinks the output, so this bound is safe; the extra
+	 * byte keeps the result non-NULL for empty input. */
+	buf = malloc(len / 4 * 3 + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (; *p; p++) {
+		if (is_space(*p))
+			continue;
+		if (padded)
+			goto invalid;
+		q[nq++] = *p;
+		if (nq < 4)
+			continue;
+		nq = 0;
+		r = decode_quad(q, buf, &n);
+		if (r < 0)
+			goto invalid;
+		padded = r > 0;
+	}
+	if (nq != 0)
+		goto invalid;
+	*out = buf;
+	*outlen = n;
+	return 0;
+invalid:
+	free(buf);
+	return -EINVAL;
+}

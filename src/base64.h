@@ -1,0 +1,14 @@
+/* base64.h: RFC 4648 base64 with padding, strict on decode.
+ * Used for file contents, stdin and output that is not UTF-8. */
+#ifndef WB_BASE64_H
+#define WB_BASE64_H
+
+#include <stddef.h>
+
+/* Returns a malloc'd NUL-terminated string, or NULL on ENOMEM. */
+char *wb_base64_encode(const unsigned char *data, size_t len);
+
+/* Decodes into a malloc'd buffer; -EINVAL on bad input, -ENOMEM. */
+int wb_base64_decode(const char *text, unsigned char **out, size_t *outlen);
+
+#endif

@@ -1,0 +1,50 @@
+/* cgroup.h: the manager's cgroup subtree (memory, pids, CPU accounting), one
+ * child per zygote slot, behind one ops table chosen once at start-up. */
+#ifndef WB_CGROUP_H
+#define WB_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+#include "wire.h"
+
+#define WB_CGROUP_MAX_PROCS_FDS 3
+
+struct wb_cgroup;
+struct wb_cgroup_slot;
+
+struct wb_cgroup_usage {
+	uint64_t cpu_ns;
+	uint64_t peak_kb;
+	bool oom_killed;
+};
+
+/* Detects a usable hierarchy (v2, then v1) and creates the manager's subtree
+ * under the cgroup the manager runs in. -ENOTSUP (with the reason in why)
+ * when none can be used: the caller falls back to rlimit accounting. */
+int wb_cgroup_open(struct wb_cgroup **cg, char *why, size_t whylen);
+enum wb_accounting wb_cgroup_mode(const struct wb_cgroup *cg);
+/* Removes the subtree; NULL is a no-op. */
+void wb_cgroup_close(struct wb_cgroup *cg);
+
+int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, struct wb_cgroup_slot **slot);
+void wb_cgroup_slot_close(struct wb_cgroup_slot *slot);
+
+/* Before a job: applies its limits, resets the peak, takes the CPU baseline. */
+int wb_cgroup_slot_prepare(struct wb_cgroup_slot *slot, const struct wb_limits *lim,
+			   uint64_t *cpu_base_ns);
+/* The descriptors the program writes "0" into to join the slot, and the one
+ * the job init polls for CPU usage. Owned by the slot. */
+size_t wb_cgroup_slot_procs_fds(const struct wb_cgroup_slot *slot, int *fds);
+int wb_cgroup_slot_cpu_fd(const struct wb_cgroup_slot *slot);
+/* After a job: CPU used since the baseline, peak memory, OOM kill seen. */
+int wb_cgroup_slot_collect(struct wb_cgroup_slot *slot, uint64_t cpu_base_ns,
+			   struct wb_cgroup_usage *u);
+
+/* Reads a CPU usage file of the given mode (async-signal-safe; used in the
+ * job init on the fd it was handed). */
+int wb_cgroup_read_cpu(enum wb_accounting mode, int fd, uint64_t *ns);
+
+#endif

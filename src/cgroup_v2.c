@@ -1,0 +1,152 @@
+/* cgroup_v2.c: the unified hierarchy. The manager's subtree needs memory and
+ * pids delegated to it; CPU time comes from cpu.stat, present in any cgroup. */
+#include "cgroup_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool has_controllers(const char *dir, const char *file)
+{
+	char buf[512];
+	int fd = cg_open_at(dir, file, O_RDONLY), n;
+
+	if (fd < 0)
+		return false;
+	n = cg_read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0 && strstr(buf, "memory") && strstr(buf, "pids");
+}
+
+static int enable_controllers(const char *dir)
+{
+	int fd = cg_open_at(dir, "cgroup.subtree_control", O_WRONLY), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = cg_write(fd, "+memory +pids");
+	close(fd);
+	return rc;
+}
+
+static int v2_open(struct wb_cgroup *cg, char *why, size_t whylen)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], self[PATH_MAX], base[PATH_MAX * 2];
+	const char *rel;
+	int rc;
+
+	if (cg_mount_of("", mnt, sizeof(mnt), root, sizeof(root)) < 0) {
+		snprintf(why, whylen, "no cgroup2 mount");
+		return -ENOTSUP;
+	}
+	if (cg_self_path("", self, sizeof(self)) < 0) {
+		snprintf(why, whylen, "no unified entry in /proc/self/cgroup");
+		return -ENOTSUP;
+	}
+	rel = self;
+	if (strcmp(root, "/") != 0 && strncmp(self, root, strlen(root)) == 0)
+		rel = self + strlen(root);
+	snprintf(base, sizeof(base), "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
+	if (!has_controllers(base, "cgroup.controllers")) {
+		snprintf(why, whylen, "memory and pids controllers not available in %s", base);
+		return -ENOTSUP;
+	}
+	/* Our own cgroup must hand memory and pids down to its children; with
+	 * processes in it the kernel refuses (no internal processes), which is
+	 * why systemd's Delegate=yes gives the service a cgroup of its own. */
+	if (!has_controllers(base, "cgroup.subtree_control") && (rc = enable_controllers(base)) < 0) {
+		snprintf(why, whylen, "cannot enable memory and pids in %s/cgroup.subtree_control: %s",
+			 base, strerror(-rc));
+		return -ENOTSUP;
+	}
+	rc = cg_make_manager_dir(base, cg->dirs[0], sizeof(cg->dirs[0]));
+	if (rc < 0) {
+		snprintf(why, whylen, "cannot create a cgroup under %s: %s", base, strerror(-rc));
+		return rc;
+	}
+	cg->ndirs = 1;
+	if ((rc = enable_controllers(cg->dirs[0])) < 0) {
+		snprintf(why, whylen, "cannot enable controllers in %s: %s", cg->dirs[0], strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int v2_slot_open(struct wb_cgroup_slot *s)
+{
+	const char *dir = s->dirs[0];
+	int fd;
+
+	if ((fd = cg_open_at(dir, "memory.max", O_RDWR)) < 0)
+		return fd;
+	s->limit_fd = fd;
+	fd = cg_open_at(dir, "memory.swap.max", O_RDWR);
+	s->swap_fd = fd < 0 ? -1 : fd;
+	/* memory.peak is reset per open file (kernel 6.12+): this one fd is
+	 * reset before and read after every job. */
+	if ((fd = cg_open_at(dir, "memory.peak", O_RDWR)) < 0)
+		return fd;
+	s->peak_fd = fd;
+	if ((fd = cg_open_at(dir, "memory.events", O_RDONLY)) < 0)
+		return fd;
+	s->oom_fd = fd;
+	if ((fd = cg_open_at(dir, "pids.max", O_RDWR)) < 0)
+		return fd;
+	s->pids_fd = fd;
+	if ((fd = cg_open_at(dir, "cpu.stat", O_RDONLY)) < 0)
+		return fd;
+	s->cpu_fd = fd;
+	if (s->swap_fd >= 0)
+		return cg_write(s->swap_fd, "0");
+	return 0;
+}
+
+static int v2_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uint64_t *cpu_base)
+{
+	uint64_t bytes = lim->memory_kb * 1024;
+	int rc;
+
+	if (s->limit_set != bytes) {
+		if ((rc = cg_write_u64(s->limit_fd, bytes)) < 0)
+			return rc;
+		s->limit_set = bytes;
+	}
+	/* The job init sits in the cgroup too: one task beyond procs. */
+	if (s->pids_set != lim->procs + 1) {
+		if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
+			return rc;
+		s->pids_set = lim->procs + 1;
+	}
+	if ((rc = cg_write(s->peak_fd, "reset")) < 0)
+		return rc;
+	if (cg_read_key(s->oom_fd, "oom_kill", &s->oom_base) < 0)
+		s->oom_base = 0;
+	return wb_cgroup_read_cpu(WB_ACCT_CGROUP_V2, s->cpu_fd, cpu_base);
+}
+
+static int v2_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgroup_usage *u)
+{
+	char buf[64];
+	uint64_t cpu = 0, ooms = 0;
+	int rc;
+
+	if ((rc = wb_cgroup_read_cpu(WB_ACCT_CGROUP_V2, s->cpu_fd, &cpu)) < 0)
+		return rc;
+	if ((rc = cg_read(s->peak_fd, buf, sizeof(buf))) < 0)
+		return rc;
+	u->cpu_ns = cpu > cpu_base ? cpu - cpu_base : 0;
+	u->peak_kb = strtoull(buf, NULL, 10) / 1024;
+	u->oom_killed = cg_read_key(s->oom_fd, "oom_kill", &ooms) == 0 && ooms > s->oom_base;
+	return 0;
+}
+
+const struct cgroup_ops wb_cgroup_v2_ops = {
+	.mode = WB_ACCT_CGROUP_V2,
+	.open = v2_open,
+	.slot_open = v2_slot_open,
+	.prepare = v2_prepare,
+	.collect = v2_collect,
+};

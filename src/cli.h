@@ -1,0 +1,9 @@
+/* cli.h: the subcommands behind main(). Each parses its own arguments and
+ * returns the process exit status (SPEC "Exit status"). */
+#ifndef WB_CLI_H
+#define WB_CLI_H
+
+int wb_cli_run(int argc, char **argv);
+void wb_cli_run_usage(void);
+
+#endif

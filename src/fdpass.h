@@ -1,0 +1,19 @@
+/* fdpass.h: one message plus up to WB_FDPASS_MAX file descriptors over a
+ * SOCK_SEQPACKET socket (SCM_RIGHTS). Async-signal-safe: no allocation. */
+#ifndef WB_FDPASS_H
+#define WB_FDPASS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define WB_FDPASS_MAX 16
+
+/* Sends len bytes and nfds descriptors in one message. 0 or -errno. */
+int wb_fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
+
+/* Receives one message. Returns its length (0 at end of stream) or -errno;
+ * -EMSGSIZE if the message or its descriptors were truncated (all received
+ * descriptors are closed then). Received fds are close-on-exec. */
+ssize_t wb_fdpass_recv(int sock, void *buf, size_t len, int *fds, size_t *nfds);
+
+#endif

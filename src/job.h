@@ -1,0 +1,84 @@
+/* job.h: the job request of SPEC.md "Job", parsed from JSON and validated.
+ * Owns field syntax, defaults and bounds; does no I/O and never exits. */
+#ifndef WB_JOB_H
+#define WB_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WB_ERR_LEN 256
+
+/* Defaults, documented in README.md "Limits". */
+#define WB_DEFAULT_CPU_MS 1000
+#define WB_DEFAULT_WALL_MS 3000
+#define WB_DEFAULT_MEMORY_KB 262144
+#define WB_DEFAULT_PROCS 1
+#define WB_DEFAULT_OUTPUT_KB 64
+#define WB_DEFAULT_FILE_SIZE_KB 1024
+#define WB_DEFAULT_STACK_KB 65536
+
+/* Upper bounds: anything above is an invalid job, not a silent clamp. */
+#define WB_MAX_TIME_MS (24ULL * 3600 * 1000)
+#define WB_MAX_MEMORY_KB (64ULL * 1024 * 1024)
+#define WB_MAX_PROCS 4096
+#define WB_MAX_OUTPUT_KB (1024ULL * 1024)
+#define WB_MAX_FILE_SIZE_KB (64ULL * 1024 * 1024)
+#define WB_MAX_ARGS 4096
+#define WB_MAX_FILES 4096
+#define WB_MAX_PATH 4096
+
+struct wb_file {
+	char *path;          /* relative to /box, validated */
+	unsigned char *data;
+	size_t len;
+	unsigned mode;       /* permission bits only, <= 0777 */
+};
+
+struct wb_limits {
+	uint64_t cpu_ms;
+	uint64_t wall_ms;
+	uint64_t memory_kb;
+	uint64_t procs;
+	uint64_t output_kb;
+	uint64_t file_size_kb;
+	uint64_t stack_kb;
+};
+
+struct wb_job {
+	char *id;            /* NULL when the request had none */
+	char **argv;         /* NULL-terminated, argc >= 1 */
+	size_t argc;
+	char **env;          /* "NAME=VALUE", NULL-terminated */
+	size_t envc;
+	char *cwd;
+	struct wb_file *files;
+	size_t nfiles;
+	unsigned char *stdin_data;
+	size_t stdin_len;
+	struct wb_limits limits;
+	char *policy;
+	bool network;
+	char **copy_out;     /* NULL-terminated; checked inside the job, not here */
+	size_t ncopy_out;
+};
+
+/* Parses one job from JSON text. On error returns -EINVAL and writes a
+ * one-line message naming the bad field into err; *job is left empty. */
+int wb_job_parse(const char *text, size_t len, struct wb_job *job, char *err, size_t errlen);
+
+/* Fills a job with the defaults of every optional field (no argv). */
+int wb_job_init(struct wb_job *job);
+
+/* Checks a job assembled by other means (the CLI) against the same rules. */
+int wb_job_validate(const struct wb_job *job, char *err, size_t errlen);
+
+/* Path rules shared with the CLI: relative, no empty, "." or ".." part. */
+bool wb_job_path_ok(const char *path);
+
+/* Appends to a NULL-terminated string vector; 0 or -ENOMEM. */
+int wb_strv_push(char ***v, size_t *n, const char *s);
+
+void wb_job_free(struct wb_job *job);
+
+#endif

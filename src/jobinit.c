@@ -1,0 +1,635 @@
+/* jobinit.c: the job init's recipe. Spare stage: mount /box, /tmp, /proc and
+ * wait. Job stage: files, fork the program, watch its limits, reap every
+ * process, copy files out from inside the job's own mounts, report. */
+#include "jobinit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "fdpass.h"
+#include "program.h"
+#include "userns.h"
+#include "wire.h"
+
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+/* copy_out returns at most this much in all, whatever file_size_kb says. */
+#define COPY_OUT_MAX (64u << 20)
+
+struct job {
+	struct wb_msg_job msg;
+	int fds[WB_FDPASS_MAX];
+	size_t nfds;
+	struct wb_spec spec;
+	struct wb_msg_result res;
+	int boxfd;
+	pid_t pid;               /* the program */
+	int sigfd;
+	int handoff;             /* -1 once the program has exec'd or failed */
+	int listener;
+	int sock;                /* the job socket to the manager */
+	int cpu_fd;              /* cgroup CPU usage, -1 for rlimit accounting */
+	uint64_t start_ns;
+	bool done;               /* the program was reaped */
+	bool manager_gone;
+	uint64_t *exec_ns;       /* shared with the program for --trace */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int mount_tmpfs(const char *dir, const char *opts, unsigned long remount)
+{
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | remount, opts) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The spare's part, done before any job is known. */
+static int mount_job_fs(void)
+{
+	char box[64];
+	int rc;
+
+	snprintf(box, sizeof(box), "mode=0755,uid=%d,gid=%d,size=%dk", WB_JOB_UID, WB_JOB_GID,
+		 WB_DEFAULT_MEMORY_KB);
+	if ((rc = mount_tmpfs("/box", box, 0)) < 0)
+		return rc;
+	if ((rc = mount_tmpfs("/tmp", "mode=1777,size=262144k", 0)) < 0)
+		return rc;
+	/* A proc of the job's own pid namespace: it shows the job and nothing
+	 * else, and hides the zygote's proc underneath. */
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* tmpfs is not bounded by RLIMIT_AS: without a cgroup, its size is the only
+ * cap on what a job can park in /box and /tmp. */
+static int resize_job_fs(uint64_t kb)
+{
+	char opts[64];
+	int rc;
+
+	snprintf(opts, sizeof(opts), "size=%lluk", (unsigned long long)kb);
+	if ((rc = mount_tmpfs("/box", opts, MS_REMOUNT)) < 0)
+		return rc;
+	return mount_tmpfs("/tmp", opts, MS_REMOUNT);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Paths were validated by the manager (relative, no ".."), and /box is
+ * fresh: nothing here can be a planted symlink, O_NOFOLLOW notwithstanding. */
+static int write_file(int boxfd, const struct wb_spec_file *f)
+{
+	char dir[4096];
+	int fd, rc;
+
+	for (const char *p = strchr(f->path, '/'); p; p = strchr(p + 1, '/')) {
+		size_t len = (size_t)(p - f->path);
+
+		if (len >= sizeof(dir))
+			return -ENAMETOOLONG;
+		memcpy(dir, f->path, len);
+		dir[len] = '\0';
+		if (mkdirat(boxfd, dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		if (fchownat(boxfd, dir, WB_JOB_UID, WB_JOB_GID, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	fd = openat(boxfd, f->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, f->mode);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, f->data, f->len);
+	if (rc == 0 && (fchown(fd, WB_JOB_UID, WB_JOB_GID) < 0 || fchmod(fd, f->mode) < 0))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static const char *env_get(char *const *env, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; *env; env++)
+		if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/* PATH lookup happens here, inside the job's mounts, so programs written to
+ * /box by the job are found too. Returns NULL when nothing matches. */
+static const char *resolve(const struct wb_spec *s, char *buf, size_t len)
+{
+	const char *name = s->argv[0], *path = env_get(s->env, "PATH");
+
+	if (strchr(name, '/'))
+		return name;
+	if (!path)
+		path = DEFAULT_PATH;
+	while (*path) {
+		size_t dlen = strcspn(path, ":");
+		struct stat st;
+		int n;
+
+		if (dlen == 0 || path[0] != '/')
+			n = snprintf(buf, len, "%s/%.*s/%s", s->cwd, (int)dlen, path, name);
+		else
+			n = snprintf(buf, len, "%.*s/%s", (int)dlen, path, name);
+		if (n > 0 && (size_t)n < len && stat(buf, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(buf, X_OK) == 0)
+			return buf;
+		path += dlen;
+		if (*path == ':')
+			path++;
+	}
+	return NULL;
+}
+
+static unsigned parallelism(uint64_t procs)
+{
+	cpu_set_t set;
+	unsigned n = 1;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = (unsigned)CPU_COUNT(&set);
+	return procs < n ? (unsigned)procs : (n ? n : 1);
+}
+
+/* CPU time of the whole job so far: the cgroup's counter when there is one;
+ * otherwise the program's own clock plus what reaped processes used. */
+static uint64_t cpu_used(struct job *j)
+{
+	uint64_t ns = 0;
+	struct rusage ru;
+
+	if (j->cpu_fd >= 0) {
+		if (wb_cgroup_read_cpu((enum wb_accounting)j->msg.accounting, j->cpu_fd, &ns) < 0)
+			return 0;
+		return ns > j->msg.cpu_base_ns ? ns - j->msg.cpu_base_ns : 0;
+	}
+	if (!j->done) {
+		clockid_t clk;
+		struct timespec ts;
+
+		if (clock_getcpuclockid(j->pid, &clk) == 0 && clock_gettime(clk, &ts) == 0)
+			ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+		ns += (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+		      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+	return ns;
+}
+
+static void note_status(struct job *j, int status)
+{
+	j->done = true;
+	j->res.wall_ns = now_ns() - j->start_ns;
+	if (WIFEXITED(status)) {
+		j->res.flags |= WB_RES_EXITED;
+		j->res.exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		j->res.signal = WTERMSIG(status);
+	}
+}
+
+static void reap(struct job *j, int flags)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, flags)) > 0 || (pid < 0 && errno == EINTR))
+		if (pid == j->pid && !j->done)
+			note_status(j, status);
+}
+
+static void on_handoff(struct job *j)
+{
+	struct wb_handoff h;
+	ssize_t n = wb_fdpass_recv(j->handoff, &h, sizeof(h), NULL, NULL);
+
+	if (n == (ssize_t)sizeof(h) && h.kind == WB_HANDOFF_FAILED) {
+		j->res.flags |= WB_RES_EXEC_FAILED;
+		j->res.stage = h.stage;
+		j->res.err = h.err;
+	}
+	if (n <= 0 || n == (ssize_t)sizeof(h)) {
+		close(j->handoff);
+		j->handoff = -1;
+	}
+}
+
+/* Returns true when the job must end now. */
+static bool on_notification(struct job *j)
+{
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+
+	memset(&req, 0, sizeof(req));
+	if (ioctl(j->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+		return false; /* the caller died meanwhile */
+	j->res.notifications++;
+	if (j->msg.policy_def == WB_POLICY_LOG) {
+		memset(&resp, 0, sizeof(resp));
+		resp.id = req.id;
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		ioctl(j->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+		return false;
+	}
+	if (j->res.syscall_nr < 0)
+		j->res.syscall_nr = req.data.nr;
+	j->res.flags |= WB_RES_SECCOMP;
+	return true;
+}
+
+static bool on_manager(struct job *j)
+{
+	uint32_t type = 0;
+	ssize_t n = wb_fdpass_recv(j->sock, &type, sizeof(type), NULL, NULL);
+
+	if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {
+		j->manager_gone = true;
+		return true;
+	}
+	if (n == (ssize_t)sizeof(type) && type == WB_MSG_KILL) {
+		j->res.flags |= WB_RES_KILLED;
+		return true;
+	}
+	return false;
+}
+
+/* Waits for the program, enforcing the CPU and wall limits. CPU time grows
+ * at most `parallelism` times faster than the wall clock, so sleeping for
+ * what is left divided by that can never overshoot by more than a tick. */
+static void watch(struct job *j)
+{
+	const uint64_t cpu_limit = j->msg.limits.cpu_ms * 1000000ull;
+	const uint64_t wall_limit = j->msg.limits.wall_ms * 1000000ull;
+	const unsigned par = parallelism(j->msg.limits.procs);
+
+	while (!j->done) {
+		struct pollfd pfd[4];
+		nfds_t n = 0;
+		uint64_t elapsed = now_ns() - j->start_ns, used = cpu_used(j), wait;
+		struct timespec ts;
+
+		if (elapsed >= wall_limit) {
+			j->res.flags |= WB_RES_TL_WALL;
+			return;
+		}
+		if (used >= cpu_limit) {
+			j->res.flags |= WB_RES_TL_CPU;
+			return;
+		}
+		wait = (cpu_limit - used) / par;
+		if (wait > wall_limit - elapsed)
+			wait = wall_limit - elapsed;
+		if (wait < 1000000)
+			wait = 1000000;
+		ts.tv_sec = (time_t)(wait / 1000000000ull);
+		ts.tv_nsec = (long)(wait % 1000000000ull);
+		pfd[n++] = (struct pollfd){.fd = j->sigfd, .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = j->sock, .events = POLLIN};
+		if (j->listener >= 0)
+			pfd[n++] = (struct pollfd){.fd = j->listener, .events = POLLIN};
+		if (j->handoff >= 0)
+			pfd[n++] = (struct pollfd){.fd = j->handoff, .events = POLLIN};
+		if (ppoll(pfd, n, &ts, NULL) < 0 && errno != EINTR)
+			return;
+		for (nfds_t i = 0; i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			if (pfd[i].fd == j->sigfd) {
+				struct signalfd_siginfo si;
+
+				while (read(j->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+					;
+				reap(j, WNOHANG);
+			} else if (pfd[i].fd == j->sock) {
+				if (on_manager(j))
+					return;
+			} else if (pfd[i].fd == j->listener) {
+				if (on_notification(j))
+					return;
+			} else if (pfd[i].fd == j->handoff) {
+				on_handoff(j);
+			}
+		}
+	}
+}
+
+/* Opens BOXPATH inside the job's own /box with no symlink followed on any
+ * component and no way out of /box; the job's processes are all gone, so
+ * nothing can change the tree between the checks and the read. */
+static int copy_one(int boxfd, int out, const char *path, uint64_t cap, uint64_t *total)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	struct stat st;
+	unsigned char *data = NULL;
+	int fd, err = 0, rc;
+	ssize_t n = 0;
+
+	fd = (int)syscall(SYS_openat2, boxfd, path, &how, sizeof(how));
+	if (fd < 0)
+		return wb_wire_copyout_add(out, path, errno, NULL, 0);
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	else if ((uint64_t)st.st_size > cap || *total + (uint64_t)st.st_size > COPY_OUT_MAX)
+		err = EFBIG;
+	else if (st.st_size > 0 && !(data = malloc((size_t)st.st_size)))
+		err = ENOMEM;
+	else if (st.st_size > 0 && (n = pread(fd, data, (size_t)st.st_size, 0)) < 0)
+		err = errno;
+	close(fd);
+	if (!err)
+		*total += (uint64_t)n;
+	rc = wb_wire_copyout_add(out, path, err, data, err ? 0 : (size_t)n);
+	free(data);
+	return rc;
+}
+
+static int copy_out(struct job *j)
+{
+	uint64_t total = 0, cap = j->msg.limits.file_size_kb * 1024;
+	int out, rc = 0;
+
+	if (j->spec.ncopy_out == 0)
+		return -1;
+	out = memfd_create("wb-out", MFD_CLOEXEC);
+	if (out < 0)
+		return -errno;
+	for (size_t i = 0; i < j->spec.ncopy_out && rc == 0; i++)
+		rc = copy_one(j->boxfd, out, j->spec.copy_out[i], cap, &total);
+	if (rc < 0) {
+		close(out);
+		return rc;
+	}
+	return out;
+}
+
+static void sandbox_failed(struct job *j, int stage, int err)
+{
+	j->res.stage = stage;
+	j->res.err = err;
+}
+
+static int start_program(struct job *j)
+{
+	char pathbuf[4096];
+	const char *path;
+	int sp[2];
+	struct wb_exec x;
+
+	if (j->msg.flags & WB_JOB_CPU_FD && j->nfds > WB_JOBFD_FIXED)
+		j->cpu_fd = j->fds[WB_JOBFD_FIXED];
+	path = resolve(&j->spec, pathbuf, sizeof(pathbuf));
+	if (!path) {
+		j->res.flags |= WB_RES_EXEC_FAILED;
+		sandbox_failed(j, WB_STAGE_EXECVE, ENOENT);
+		return -ENOENT;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	x = (struct wb_exec){
+		.path = path, .argv = j->spec.argv, .envp = j->spec.env, .cwd = j->spec.cwd,
+		.stdio = {j->fds[WB_JOBFD_STDIN], j->fds[WB_JOBFD_STDOUT], j->fds[WB_JOBFD_STDERR]},
+		.handoff = sp[1], .limits = &j->msg.limits,
+		.nproc_extra = j->msg.nproc_extra,
+		.limit_address_space = j->msg.accounting == WB_ACCT_RLIMIT,
+		.bpf = j->spec.bpf, .bpf_len = j->spec.bpf_len, .exec_ns = j->exec_ns,
+	};
+	j->start_ns = now_ns();
+	j->pid = fork();
+	if (j->pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -errno;
+	}
+	if (j->pid == 0)
+		wb_program_exec(&x);
+	close(sp[1]);
+	j->handoff = sp[0];
+	return 0;
+}
+
+/* Takes the listener the program hands over right after installing its
+ * filter; until then nothing the program does can need it. */
+static void take_listener(struct job *j)
+{
+	struct wb_handoff h;
+	size_t nfd = 1;
+	ssize_t n = wb_fdpass_recv(j->handoff, &h, sizeof(h), &j->listener, &nfd);
+
+	if (n != (ssize_t)sizeof(h) || h.kind != WB_HANDOFF_LISTENER || nfd != 1) {
+		if (nfd == 1)
+			close(j->listener);
+		j->listener = -1;
+		if (n == (ssize_t)sizeof(h) && h.kind == WB_HANDOFF_FAILED) {
+			j->res.flags |= WB_RES_EXEC_FAILED;
+			j->res.stage = h.stage;
+			j->res.err = h.err;
+		}
+		close(j->handoff);
+		j->handoff = -1;
+	}
+}
+
+static void finish(struct job *j)
+{
+	struct rusage ru;
+
+	/* pid 1's kill(-1) reaches every other process of the job's pid
+	 * namespace, whatever it did to hide (setsid, double fork). */
+	kill(-1, SIGKILL);
+	reap(j, 0);
+	if (!j->res.wall_ns)
+		j->res.wall_ns = now_ns() - j->start_ns;
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+		j->res.cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+				(uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+		j->res.maxrss_kb = (uint64_t)ru.ru_maxrss;
+	}
+}
+
+static int run(struct job *j)
+{
+	sigset_t chld;
+	int rc;
+
+	if (j->nfds < WB_JOBFD_FIXED || j->msg.type != WB_MSG_JOB) {
+		sandbox_failed(j, WB_STAGE_JOB_DECODE, EBADMSG);
+		return -EBADMSG;
+	}
+	j->sock = j->fds[WB_JOBFD_SOCK];
+	rc = wb_wire_decode(j->fds[WB_JOBFD_SPEC], j->msg.spec_len, &j->spec);
+	if (rc < 0) {
+		sandbox_failed(j, WB_STAGE_JOB_DECODE, -rc);
+		return rc;
+	}
+	if ((rc = resize_job_fs(j->msg.limits.memory_kb)) < 0) {
+		sandbox_failed(j, WB_STAGE_JOB_MOUNTS, -rc);
+		return rc;
+	}
+	j->boxfd = open("/box", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (j->boxfd < 0) {
+		sandbox_failed(j, WB_STAGE_FILES, errno);
+		return -errno;
+	}
+	for (size_t i = 0; i < j->spec.nfiles; i++) {
+		if ((rc = write_file(j->boxfd, &j->spec.files[i])) < 0) {
+			sandbox_failed(j, WB_STAGE_FILES, -rc);
+			return rc;
+		}
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	j->sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (j->sigfd < 0) {
+		sandbox_failed(j, WB_STAGE_FORK, errno);
+		return -errno;
+	}
+	if ((rc = start_program(j)) < 0) {
+		if (!(j->res.flags & WB_RES_EXEC_FAILED))
+			sandbox_failed(j, WB_STAGE_FORK, -rc);
+		return rc;
+	}
+	/* The program's copies are all it needs; ours would keep its pipes
+	 * open after it is gone. */
+	for (size_t i = WB_JOBFD_STDIN; i < j->nfds; i++)
+		if (j->fds[i] != j->cpu_fd)
+			close(j->fds[i]);
+	take_listener(j);
+	watch(j);
+	finish(j);
+	return 0;
+}
+
+static void report(struct job *j)
+{
+	int out = -1;
+
+	if (j->manager_gone)
+		return;
+	if (j->pid > 0 && !(j->res.flags & WB_RES_EXEC_FAILED)) {
+		out = copy_out(j);
+		if (out < -1)
+			sandbox_failed(j, WB_STAGE_COPY_OUT, -out);
+	}
+	if (j->exec_ns)
+		j->res.trace_exec_ns = *j->exec_ns;
+	j->res.type = WB_MSG_RESULT;
+	if (out >= 0)
+		j->res.flags |= WB_RES_COPY_OUT;
+	/* Free the job's tmpfs pages now, not when the last reference goes,
+	 * so they are not charged to the next job's peak. */
+	umount2("/box", MNT_DETACH);
+	umount2("/tmp", MNT_DETACH);
+	wb_fdpass_send(j->sock, &j->res, sizeof(j->res), &out, out >= 0 ? 1 : 0);
+}
+
+/* Joining is slow on cgroup v1 (an RCU grace period), so the spare does it
+ * before its job exists. The fds are closed after: the program gets none. */
+static int join_cgroup(const int *cg_fds, size_t ncg_each, unsigned parity)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ncg_each; i++)
+		if (write(cg_fds[parity * ncg_each + i], "0", 1) != 1)
+			rc = -errno;
+	for (size_t i = 0; i < 2 * ncg_each; i++)
+		close(cg_fds[i]);
+	return rc;
+}
+
+_Noreturn void wb_jobinit_main(int ctl, int took, const int *cg_fds, size_t ncg_each, unsigned parity)
+{
+	struct job j;
+	ssize_t n;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	j.boxfd = j.sigfd = j.handoff = j.listener = j.sock = j.cpu_fd = -1;
+	j.res.syscall_nr = -1;
+	/* Not dumpable: a rootless job shares our uid, and must not reach
+	 * /proc/1 of its own namespace through it. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	umask(0);
+	if ((rc = join_cgroup(cg_fds, ncg_each, parity)) < 0 || (rc = mount_job_fs()) < 0) {
+		struct wb_msg_fail f = {.type = WB_MSG_ZYGOTE_FAILED, .stage = WB_STAGE_JOB_MOUNTS, .err = -rc};
+
+		wb_fdpass_send(ctl, &f, sizeof(f), NULL, 0);
+		_exit(1);
+	}
+	j.exec_ns = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (j.exec_ns == MAP_FAILED)
+		j.exec_ns = NULL;
+	j.nfds = WB_FDPASS_MAX;
+	n = wb_fdpass_recv(ctl, &j.msg, sizeof(j.msg), j.fds, &j.nfds);
+	if (n <= 0)
+		_exit(0); /* the manager closed the zygote */
+	j.res.trace_recv_ns = now_ns();
+	if (write(took, "j", 1) != 1)
+		_exit(1);
+	close(took);
+	close(ctl);
+	if (n != (ssize_t)sizeof(j.msg)) {
+		j.msg.type = 0;
+	}
+	if (!j.exec_ns) {
+		sandbox_failed(&j, WB_STAGE_FORK, ENOMEM);
+	} else if (run(&j) < 0 && j.pid > 0) {
+		finish(&j);
+	}
+	if (j.sock < 0 && j.nfds > WB_JOBFD_SOCK)
+		j.sock = j.fds[WB_JOBFD_SOCK];
+	if (j.sock >= 0)
+		report(&j);
+	_exit(0);
+}

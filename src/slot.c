@@ -1,0 +1,721 @@
+/* slot.c: one zygote seen from the manager. Starting it (clone3 into fresh
+ * namespaces, uid maps from outside), feeding it jobs with their fds, and
+ * collecting output, the job init's report and the cgroup's figures. */
+#include "slot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "userns.h"
+#include "wire.h"
+#include "zygote.h"
+
+/* How long past its wall limit a job may stay silent before the manager
+ * gives up on the zygote and kills it. */
+#define GUARD_MS 5000
+#define READ_CHUNK 65536
+/* Our own processes that share the job's uid when rootless (zygote, this
+ * job's init, the next spare): RLIMIT_NPROC counts them too. */
+#define ROOTLESS_HELPERS 3
+
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+struct run {
+	struct wb_slot *slot;
+	const struct wb_job *job;
+	const struct wb_policy *policy;
+	wb_slot_done_cb done;
+	void *data;
+	bool trace;
+	uint64_t sent_ns;
+	uint64_t cpu_base;
+	struct wb_cgroup_slot *cgs;  /* this job's cgroup, NULL for rlimit */
+	int sock, out_fd, err_fd;
+	uv_poll_t sock_poll, out_poll, err_poll;
+	uv_timer_t guard;
+	int handles;
+	bool sock_eof, out_eof, err_eof, kill_sent, finished;
+	bool got_result;
+	struct wb_msg_result res;
+	int copy_fd;
+	const char *fail;
+	struct wb_result r;
+};
+
+struct wb_slot {
+	uv_loop_t *loop;
+	struct wb_slot_cfg cfg;
+	/* Two cgroups, used by alternate jobs: the next job's spare init joins
+	 * its cgroup ahead of time (a v1 attach can cost a whole RCU grace
+	 * period) while the current job still runs in the other. */
+	struct wb_cgroup_slot *cgs[2];
+	uint64_t jobs;
+	pid_t pid;
+	int pidfd;
+	int ctl;
+	uv_poll_t ctl_poll, pid_poll;
+	int handles;
+	bool ready, dead, closing, reaped;
+	wb_slot_state_cb cb;
+	void *data;
+	struct run *run;
+	char why[256];           /* why the zygote is gone */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *wb_accounting_name(enum wb_accounting mode)
+{
+	switch (mode) {
+	case WB_ACCT_CGROUP_V2:
+		return "cgroup-v2";
+	case WB_ACCT_CGROUP_V1:
+		return "cgroup-v1";
+	default:
+		return "rlimit";
+	}
+}
+
+static enum wb_accounting slot_accounting(const struct wb_slot *s)
+{
+	return s->cgs[0] ? wb_cgroup_mode(s->cfg.cg) : WB_ACCT_RLIMIT;
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* ---- the result ---- */
+
+static char *fmt(const char *format, const char *a, const char *b)
+{
+	size_t len = strlen(format) + strlen(a) + strlen(b) + 1;
+	char *s = malloc(len);
+
+	if (s)
+		snprintf(s, len, format, a, b);
+	return s;
+}
+
+static const char *copyout_reason(int err)
+{
+	switch (err) {
+	case ELOOP:
+		return "is or passes through a symlink (not followed)";
+	case EXDEV:
+		return "escapes /box";
+	case EISDIR:
+		return "is a directory, not a regular file";
+	case EINVAL:
+		return "not a regular file";
+	case EFBIG:
+		return "larger than the copy_out limit";
+	default:
+		return strerror(err);
+	}
+}
+
+static int read_copy_out(struct run *r)
+{
+	struct stat st;
+	void *map;
+	size_t off = 0, n = 0;
+	struct wb_copyout_rec rec;
+	int rc = 0;
+
+	if (fstat(r->copy_fd, &st) < 0)
+		return -errno;
+	if (st.st_size == 0)
+		return 0;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->copy_fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	r->r.files = calloc(r->job->ncopy_out ? r->job->ncopy_out : 1, sizeof(*r->r.files));
+	if (!r->r.files) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (n < r->job->ncopy_out && (rc = wb_wire_copyout_next(map, (size_t)st.st_size, &off, &rec)) > 0) {
+		struct wb_outfile *f = &r->r.files[n++];
+
+		f->path = strdup(rec.path);
+		if (rec.err)
+			f->error = strdup(copyout_reason(rec.err));
+		else if (rec.len && (f->data = malloc(rec.len)))
+			memcpy(f->data, rec.data, rec.len);
+		f->len = rec.err ? 0 : rec.len;
+		if (!f->path || (rec.err && !f->error) || (!rec.err && rec.len && !f->data))
+			rc = -ENOMEM;
+		r->r.nfiles = n;
+		if (rc < 0)
+			break;
+	}
+out:
+	munmap(map, (size_t)st.st_size);
+	return rc < 0 ? rc : 0;
+}
+
+static void sandbox_error(struct run *r, const char *what)
+{
+	r->r.status = WB_STATUS_XX;
+	free(r->r.error);
+	r->r.error = strdup(what);
+}
+
+static void build_result(struct run *r)
+{
+	struct wb_msg_result *m = &r->res;
+	struct wb_result *res = &r->r;
+	struct wb_cgroup_usage use = {0};
+	struct wb_verdict_in v = {0};
+	uint64_t cpu_ns, mem_kb;
+	char buf[512];
+
+	res->id = r->job->id;
+	res->accounting = wb_accounting_name(slot_accounting(r->slot));
+	if (r->fail || !r->got_result) {
+		sandbox_error(r, r->fail ? r->fail : "the job init ended without a report");
+		return;
+	}
+	res->wall_ms = m->wall_ns / 1000000;
+	if (m->flags & WB_RES_EXEC_FAILED && (m->stage == WB_STAGE_EXECVE || m->stage == WB_STAGE_CHDIR)) {
+		/* The submission's fault, not the sandbox's (SPEC "Result"). */
+		res->status = WB_STATUS_RE;
+		res->exit_code = 127;
+		res->error = m->stage == WB_STAGE_EXECVE ? fmt("execve %s: %s", r->job->argv[0], strerror(m->err))
+							 : fmt("chdir %s: %s", r->job->cwd, strerror(m->err));
+		return;
+	}
+	if (m->stage != WB_STAGE_NONE) {
+		snprintf(buf, sizeof(buf), "sandbox: %s: %s", wb_stage_name((enum wb_stage)m->stage), strerror(m->err));
+		sandbox_error(r, buf);
+		return;
+	}
+	cpu_ns = m->cpu_ns;
+	mem_kb = m->maxrss_kb;
+	if (r->cgs) {
+		if (wb_cgroup_slot_collect(r->cgs, r->cpu_base, &use) < 0) {
+			sandbox_error(r, "sandbox: cannot read the job's cgroup");
+			return;
+		}
+		cpu_ns = use.cpu_ns;
+		mem_kb = use.peak_kb;
+	}
+	res->cpu_ms = cpu_ns / 1000000;
+	res->memory_kb = mem_kb;
+	if (m->flags & WB_RES_EXITED)
+		res->exit_code = m->exit_code;
+	res->signal = m->signal;
+	v.exit_code = res->exit_code < 0 ? 0 : res->exit_code;
+	v.signal = m->signal;
+	v.seccomp = (m->flags & WB_RES_SECCOMP) || m->signal == SIGSYS;
+	v.memory = use.oom_killed || mem_kb > r->job->limits.memory_kb;
+	v.time = (m->flags & (WB_RES_TL_CPU | WB_RES_TL_WALL)) || m->signal == SIGXCPU ||
+		 res->cpu_ms > r->job->limits.cpu_ms;
+	v.output = res->out_truncated || res->err_truncated || m->signal == SIGXFSZ;
+	res->status = wb_result_verdict(&v);
+	if (res->status == WB_STATUS_SV) {
+		res->syscall = m->syscall_nr >= 0 ? wb_policy_syscall_name(m->syscall_nr) : NULL;
+		if (!res->syscall)
+			res->syscall = strdup(m->syscall_nr >= 0 ? "unknown" : "foreign architecture");
+	}
+	if (r->copy_fd >= 0 && read_copy_out(r) < 0)
+		sandbox_error(r, "sandbox: cannot read copy_out");
+	if (r->trace && m->trace_exec_ns) {
+		res->has_trace = true;
+		res->trace_send_to_exec_us = (m->trace_exec_ns - r->sent_ns) / 1000;
+		res->trace_recv_to_exec_us = (m->trace_exec_ns - m->trace_recv_ns) / 1000;
+	}
+}
+
+/* ---- a job in flight ---- */
+
+static void run_handle_closed(uv_handle_t *h)
+{
+	struct run *r = h->data;
+
+	if (--r->handles == 0)
+		free(r);
+}
+
+static void run_finish(struct run *r)
+{
+	struct wb_slot *s = r->slot;
+	struct wb_result *res;
+	uv_handle_t *hs[] = {(uv_handle_t *)&r->sock_poll, (uv_handle_t *)&r->out_poll,
+			     (uv_handle_t *)&r->err_poll, (uv_handle_t *)&r->guard};
+
+	if (r->finished)
+		return;
+	r->finished = true;
+	build_result(r);
+	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+		uv_close(hs[i], run_handle_closed);
+	close(r->sock);
+	close(r->out_fd);
+	close(r->err_fd);
+	if (r->copy_fd >= 0)
+		close(r->copy_fd);
+	s->run = NULL;
+	res = malloc(sizeof(*res));
+	if (res) {
+		*res = r->r;
+	} else {
+		wb_result_free(&r->r);
+	}
+	memset(&r->r, 0, sizeof(r->r));
+	r->done(s, res, r->data);
+}
+
+static void maybe_finish(struct run *r)
+{
+	if (r->sock_eof && r->out_eof && r->err_eof)
+		run_finish(r);
+}
+
+static void send_kill(struct run *r)
+{
+	uint32_t type = WB_MSG_KILL;
+
+	if (r->kill_sent || r->sock_eof)
+		return;
+	r->kill_sent = true;
+	wb_fdpass_send(r->sock, &type, sizeof(type), NULL, 0);
+}
+
+static void on_output(uv_poll_t *h, int status, int events)
+{
+	struct run *r = h->data;
+	bool is_err = h == &r->err_poll;
+	int fd = is_err ? r->err_fd : r->out_fd;
+	struct wb_buf *b = is_err ? &r->r.err : &r->r.out;
+	bool *trunc = is_err ? &r->r.err_truncated : &r->r.out_truncated;
+	size_t cap = r->job->limits.output_kb * 1024;
+	unsigned char buf[READ_CHUNK];
+	ssize_t n;
+
+	(void)status;
+	(void)events;
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		size_t keep = b->len < cap ? cap - b->len : 0;
+
+		if ((size_t)n > keep) {
+			/* Past output_kb: keep the head, end the job (OL). */
+			*trunc = true;
+			send_kill(r);
+		}
+		if (keep && wb_buf_append(b, buf, (size_t)n < keep ? (size_t)n : keep) < 0) {
+			r->fail = "manager: out of memory for output";
+			send_kill(r);
+		}
+		return;
+	}
+	uv_poll_stop(h);
+	if (is_err)
+		r->err_eof = true;
+	else
+		r->out_eof = true;
+	maybe_finish(r);
+}
+
+static void on_report(uv_poll_t *h, int status, int events)
+{
+	struct run *r = h->data;
+	size_t nfd = 1;
+	ssize_t n;
+
+	(void)status;
+	(void)events;
+	n = wb_fdpass_recv(r->sock, &r->res, sizeof(r->res), &r->copy_fd, &nfd);
+	if (n < 0 && (n == -EAGAIN || n == -EINTR))
+		return;
+	if (nfd != 1)
+		r->copy_fd = -1;
+	if (n == (ssize_t)sizeof(r->res) && r->res.type == WB_MSG_RESULT && !r->got_result)
+		r->got_result = true;
+	else if (nfd == 1) {
+		close(r->copy_fd);
+		r->copy_fd = -1;
+	}
+	if (n > 0 && !r->got_result)
+		return;
+	uv_poll_stop(h);
+	r->sock_eof = true;
+	maybe_finish(r);
+}
+
+static void on_guard(uv_timer_t *t)
+{
+	struct run *r = t->data;
+
+	r->fail = "sandbox: the job did not end within its wall limit; its zygote was killed";
+	if (r->slot->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, r->slot->pidfd, SIGKILL, NULL, 0);
+}
+
+static int open_stdin(const struct wb_job *job)
+{
+	char path[64];
+	int fd, ro;
+	size_t off = 0;
+
+	if (job->stdin_len == 0) {
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	fd = memfd_create("wb-stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	while (off < job->stdin_len) {
+		ssize_t n = write(fd, job->stdin_data + off, job->stdin_len - off);
+
+		if (n < 0) {
+			int err = errno;
+
+			close(fd);
+			return -err;
+		}
+		off += (size_t)n;
+	}
+	/* A read-only reopen: the program may read its stdin, not rewrite it. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	if (ro < 0)
+		ro = -errno;
+	close(fd);
+	return ro;
+}
+
+static int init_run_handles(struct run *r, uv_loop_t *loop)
+{
+	int rc;
+
+	if ((rc = uv_poll_init(loop, &r->sock_poll, r->sock)) < 0)
+		return rc;
+	r->handles++;
+	if ((rc = uv_poll_init(loop, &r->out_poll, r->out_fd)) < 0)
+		return rc;
+	r->handles++;
+	if ((rc = uv_poll_init(loop, &r->err_poll, r->err_fd)) < 0)
+		return rc;
+	r->handles++;
+	uv_timer_init(loop, &r->guard);
+	r->handles++;
+	r->sock_poll.data = r->out_poll.data = r->err_poll.data = r->guard.data = r;
+	uv_poll_start(&r->sock_poll, UV_READABLE | UV_DISCONNECT, on_report);
+	uv_poll_start(&r->out_poll, UV_READABLE | UV_DISCONNECT, on_output);
+	uv_poll_start(&r->err_poll, UV_READABLE | UV_DISCONNECT, on_output);
+	uv_timer_start(&r->guard, on_guard, r->job->limits.wall_ms + GUARD_MS, 0);
+	return 0;
+}
+
+int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_policy *policy,
+		   bool trace, wb_slot_done_cb done, void *data)
+{
+	struct wb_msg_job msg = {.type = WB_MSG_JOB};
+	int fds[WB_FDPASS_MAX], sp[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	int spec = -1, in = -1, rc;
+	size_t nfds = 0, spec_len = 0;
+	struct run *r;
+
+	if (!s->ready || s->dead || s->closing || s->run)
+		return -EBUSY;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*r = (struct run){.slot = s, .job = job, .policy = policy, .done = done, .data = data,
+			  .trace = trace, .sock = -1, .out_fd = -1, .err_fd = -1, .copy_fd = -1};
+	r->r.exit_code = -1;
+	r->cgs = s->cgs[s->jobs % 2];
+	if (r->cgs && (rc = wb_cgroup_slot_prepare(r->cgs, &job->limits, &r->cpu_base)) < 0)
+		goto fail;
+	if ((rc = spec = wb_wire_encode(job, policy, &spec_len)) < 0)
+		goto fail;
+	if ((rc = in = open_stdin(job)) < 0)
+		goto fail;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	/* The job init's end blocks; ours is polled. */
+	fcntl(sp[1], F_SETFL, 0);
+	msg.limits = job->limits;
+	msg.accounting = slot_accounting(s);
+	msg.policy_def = policy->def;
+	msg.nproc_extra = geteuid() == 0 ? 0 : ROOTLESS_HELPERS;
+	msg.cpu_base_ns = r->cpu_base;
+	msg.spec_len = spec_len;
+	msg.flags = trace ? WB_JOB_TRACE : 0;
+	fds[nfds++] = spec;
+	fds[nfds++] = sp[1];
+	fds[nfds++] = in;
+	fds[nfds++] = out[1];
+	fds[nfds++] = err[1];
+	if (r->cgs) {
+		msg.flags |= WB_JOB_CPU_FD;
+		fds[nfds++] = wb_cgroup_slot_cpu_fd(r->cgs);
+	}
+	r->sock = sp[0];
+	r->out_fd = out[0];
+	r->err_fd = err[0];
+	r->sent_ns = msg.sent_ns = now_ns();
+	rc = wb_fdpass_send(s->ctl, &msg, sizeof(msg), fds, nfds);
+	if (rc == 0)
+		s->jobs++;
+	close(spec);
+	close(in);
+	close(sp[1]);
+	close(out[1]);
+	close(err[1]);
+	spec = in = sp[1] = out[1] = err[1] = -1;
+	if (rc < 0 || (rc = init_run_handles(r, s->loop)) < 0) {
+		/* Handles already registered are closed through run_finish. */
+		if (r->handles) {
+			r->fail = "manager: cannot watch the job";
+			r->handles = 4;
+			s->run = r;
+			run_finish(r);
+			return 0;
+		}
+		goto fail;
+	}
+	s->run = r;
+	return 0;
+fail:
+	close_fds((int[]){spec, in, sp[0], sp[1], out[0], out[1], err[0], err[1]}, 8);
+	free(r);
+	return rc;
+}
+
+/* ---- the zygote ---- */
+
+static void slot_handle_closed(uv_handle_t *h)
+{
+	struct wb_slot *s = h->data;
+	siginfo_t info;
+
+	if (--s->handles > 0)
+		return;
+	/* SIGKILLed: the wait is short, and when it returns every process of
+	 * every job of this zygote is gone, so the cgroup can be removed. */
+	if (!s->reaped && s->pidfd >= 0)
+		waitid(P_PIDFD, (id_t)s->pidfd, &info, WEXITED);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->ctl >= 0)
+		close(s->ctl);
+	wb_cgroup_slot_close(s->cgs[0]);
+	wb_cgroup_slot_close(s->cgs[1]);
+	free(s);
+}
+
+static void slot_died(struct wb_slot *s, int err)
+{
+	if (s->dead)
+		return;
+	s->dead = true;
+	if (s->pidfd >= 0 && !s->reaped)
+		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+	if (s->run)
+		s->run->fail = s->why;
+	if (!s->closing && s->cb)
+		s->cb(s, err, s->why, s->data);
+}
+
+static void on_ctl(uv_poll_t *h, int status, int events)
+{
+	struct wb_slot *s = h->data;
+	struct wb_msg_fail m = {0};
+	ssize_t n;
+
+	(void)status;
+	(void)events;
+	n = wb_fdpass_recv(s->ctl, &m, sizeof(m), NULL, NULL);
+	if (n == -EAGAIN || n == -EINTR)
+		return;
+	if (n == (ssize_t)sizeof(m) && m.type == WB_MSG_ZYGOTE_READY && !s->ready) {
+		s->ready = true;
+		if (s->cb)
+			s->cb(s, 0, NULL, s->data);
+		return;
+	}
+	uv_poll_stop(h);
+	if (n == (ssize_t)sizeof(m) && m.type == WB_MSG_ZYGOTE_FAILED) {
+		snprintf(s->why, sizeof(s->why), "sandbox: zygote: %s: %s",
+			 wb_stage_name((enum wb_stage)m.stage), strerror(m.err));
+		slot_died(s, m.err > 0 ? -m.err : -EIO);
+		return;
+	}
+	slot_died(s, -EPIPE);
+}
+
+static void on_exit_poll(uv_poll_t *h, int status, int events)
+{
+	struct wb_slot *s = h->data;
+	siginfo_t info;
+
+	(void)status;
+	(void)events;
+	memset(&info, 0, sizeof(info));
+	if (waitid(P_PIDFD, (id_t)s->pidfd, &info, WEXITED | WNOHANG) == 0 && info.si_pid != 0)
+		s->reaped = true;
+	uv_poll_stop(h);
+	slot_died(s, -EPIPE);
+}
+
+/* In the cloned child: only ctl and sync stay open, as fds 3 and 4, then
+ * the cgroup.procs fds of both cgroups from 5 on. */
+static _Noreturn void zygote_child(int ctl, int sync, const struct wb_slot *s)
+{
+	int keep[2 + 2 * WB_CGROUP_MAX_PROCS_FDS], parked[2 + 2 * WB_CGROUP_MAX_PROCS_FDS];
+	int cg_fds[2 * WB_CGROUP_MAX_PROCS_FDS];
+	size_t n = 0, ncg = 0;
+	struct wb_zygote_cfg z = {.ctl = 3, .sync = 4, .binds = s->cfg.binds, .nbinds = s->cfg.nbinds};
+
+	keep[n++] = ctl;
+	keep[n++] = sync;
+	for (int i = 0; i < 2 && s->cgs[i]; i++) {
+		size_t got = wb_cgroup_slot_procs_fds(s->cgs[i], keep + n);
+
+		n += got;
+		z.ncg_each = got;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((parked[i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 100)) < 0)
+			_exit(1);
+	for (size_t i = 0; i < n; i++)
+		if (dup2(parked[i], 3 + (int)i) < 0)
+			_exit(1);
+	if (syscall(SYS_close_range, 3 + (unsigned)n, ~0U, 0) < 0)
+		_exit(1);
+	for (size_t i = 2; i < n; i++)
+		cg_fds[ncg++] = 3 + (int)i;
+	z.cg_fds = cg_fds;
+	wb_zygote_main(&z);
+}
+
+int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_cb cb, void *data,
+		  struct wb_slot **out, char *err, size_t errlen)
+{
+	struct wb_slot *s = calloc(1, sizeof(*s));
+	int ctl[2] = {-1, -1}, sync[2] = {-1, -1}, pidfd = -1, rc;
+	struct clone_args_v2 args = {0};
+	const char *step = "socketpair";
+	pid_t pid;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->loop = loop;
+	s->cfg = *cfg;
+	s->cb = cb;
+	s->data = data;
+	s->pidfd = s->ctl = -1;
+	snprintf(s->why, sizeof(s->why), "sandbox: the zygote died");
+	for (unsigned i = 0; cfg->cg && i < 2; i++) {
+		if ((rc = wb_cgroup_slot_open(cfg->cg, cfg->idx * 2 + i, &s->cgs[i])) < 0) {
+			step = "cgroup";
+			goto fail;
+		}
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 || pipe2(sync, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+		     CLONE_NEWCGROUP | CLONE_PIDFD | (cfg->network ? 0 : CLONE_NEWNET);
+	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	args.exit_signal = SIGCHLD;
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0) {
+		rc = -errno;
+		step = "clone zygote";
+		goto fail;
+	}
+	if (pid == 0)
+		zygote_child(ctl[1], sync[0], s);
+	s->pid = pid;
+	s->pidfd = pidfd;
+	close(ctl[1]);
+	close(sync[0]);
+	ctl[1] = sync[0] = -1;
+	s->ctl = ctl[0];
+	rc = wb_userns_write_maps(pid, geteuid() != 0, cfg->idx);
+	if (rc < 0) {
+		step = "uid/gid map";
+		goto kill;
+	}
+	if (write(sync[1], "m", 1) != 1) {
+		rc = -errno;
+		step = "zygote sync";
+		goto kill;
+	}
+	close(sync[1]);
+	sync[1] = -1;
+	fcntl(s->ctl, F_SETFL, O_NONBLOCK);
+	uv_poll_init(loop, &s->ctl_poll, s->ctl);
+	uv_poll_init(loop, &s->pid_poll, s->pidfd);
+	s->ctl_poll.data = s->pid_poll.data = s;
+	s->handles = 2;
+	uv_poll_start(&s->ctl_poll, UV_READABLE | UV_DISCONNECT, on_ctl);
+	uv_poll_start(&s->pid_poll, UV_READABLE, on_exit_poll);
+	*out = s;
+	return 0;
+kill:
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){0}, WEXITED);
+	close(pidfd);
+	s->pidfd = -1;
+fail:
+	snprintf(err, errlen, "sandbox: %s: %s", step, strerror(-rc));
+	close_fds((int[]){ctl[0], ctl[1], sync[0], sync[1]}, 4);
+	wb_cgroup_slot_close(s->cgs[0]);
+	wb_cgroup_slot_close(s->cgs[1]);
+	free(s);
+	return rc;
+}
+
+void wb_slot_close(struct wb_slot *s)
+{
+	if (!s || s->closing)
+		return;
+	s->closing = true;
+	if (s->pidfd >= 0 && !s->reaped)
+		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+	if (s->run) {
+		if (!s->run->fail)
+			s->run->fail = "sandbox: the manager closed the zygote";
+		run_finish(s->run);
+	}
+	uv_close((uv_handle_t *)&s->ctl_poll, slot_handle_closed);
+	uv_close((uv_handle_t *)&s->pid_poll, slot_handle_closed);
+}

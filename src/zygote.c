@@ -1,0 +1,144 @@
+/* zygote.c: the zygote. It never runs job code itself: it builds the root
+ * once, then clones spare job inits, one ahead, each taking the next job
+ * straight from the control socket. */
+#include "zygote.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "jobinit.h"
+#include "rootfs.h"
+#include "wire.h"
+
+static _Noreturn void fail(int ctl, int stage, int err)
+{
+	struct wb_msg_fail f = {.type = WB_MSG_ZYGOTE_FAILED, .stage = stage, .err = err};
+
+	wb_fdpass_send(ctl, &f, sizeof(f), NULL, 0);
+	_exit(1);
+}
+
+/* Our stdio is the manager's: a job must never inherit its terminal, and
+ * fds received later must not land on 0..2. */
+static int detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			return -errno;
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/* Clones the next spare: fresh pid, mount and IPC namespaces per job. */
+static pid_t clone_spare(const struct wb_zygote_cfg *cfg, unsigned long nth, int *took_r)
+{
+	int took[2];
+	pid_t pid;
+
+	if (pipe2(took, O_CLOEXEC) < 0)
+		return -errno;
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0) {
+		int err = errno;
+
+		close(took[0]);
+		close(took[1]);
+		return -err;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(took[0]);
+		wb_jobinit_main(cfg->ctl, took[1], cfg->cg_fds, cfg->ncg_each, nth % 2);
+	}
+	close(took[1]);
+	*took_r = took[0];
+	return pid;
+}
+
+static void reap_all(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+_Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
+{
+	struct wb_msg_fail ready = {.type = WB_MSG_ZYGOTE_READY};
+	sigset_t chld;
+	char byte;
+	int sigfd, rc;
+
+	/* The manager's death must take us and every job with us. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (read(cfg->sync, &byte, 1) != 1)
+		_exit(1);
+	close(cfg->sync);
+	/* Only now: the manager needed our /proc files to write the maps. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if ((rc = detach_stdio()) < 0)
+		fail(cfg->ctl, WB_STAGE_ZYGOTE_SYNC, -rc);
+	if ((rc = wb_rootfs_build(cfg->binds, cfg->nbinds)) < 0)
+		fail(cfg->ctl, WB_STAGE_ROOTFS, -rc);
+	if (sethostname("warmbox", 7) < 0 || setdomainname("warmbox", 7) < 0)
+		fail(cfg->ctl, WB_STAGE_HOSTNAME, errno);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigfd < 0)
+		fail(cfg->ctl, WB_STAGE_SPARE, errno);
+	if (wb_fdpass_send(cfg->ctl, &ready, sizeof(ready), NULL, 0) < 0)
+		_exit(1);
+	for (unsigned long nth = 0;; nth++) {
+		int took = -1;
+		pid_t spare = clone_spare(cfg, nth, &took);
+		struct pollfd pfd[2];
+
+		if (spare < 0)
+			fail(cfg->ctl, WB_STAGE_SPARE, (int)-spare);
+		pfd[0] = (struct pollfd){.fd = took, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+		for (;;) {
+			ssize_t n;
+
+			if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+				_exit(1);
+			if (pfd[1].revents) {
+				struct signalfd_siginfo si;
+
+				while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+					;
+				reap_all();
+			}
+			if (!pfd[0].revents)
+				continue;
+			n = read(took, &byte, 1);
+			close(took);
+			/* The spare exits without taking a job only when the
+			 * manager closed the control socket or its mounts failed
+			 * (it said so itself): either way this zygote is done. */
+			if (n != 1)
+				_exit(0);
+			break;
+		}
+	}
+}
