@@ -281,10 +281,10 @@ fail:
 
 void wb_cgroup_slot_close(struct wb_cgroup_slot *s)
 {
-	int *fds[] = {&s->cpu_fd, &s->limit_fd, &s->swap_fd, &s->peak_fd, &s->oom_fd, &s->pids_fd};
-
 	if (!s)
 		return;
+	int *fds[] = {&s->cpu_fd, &s->limit_fd, &s->swap_fd, &s->peak_fd, &s->oom_fd, &s->pids_fd};
+
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);

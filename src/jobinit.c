@@ -53,7 +53,7 @@ struct job {
 	uint64_t start_ns;
 	bool done;               /* the program was reaped */
 	bool manager_gone;
-	uint64_t *exec_ns;       /* shared with the program for --trace */
+	int took;                /* pipe to the zygote, -1 once written */
 };
 
 static uint64_t now_ns(void)
@@ -413,6 +413,27 @@ static int copy_out(struct job *j)
 	return out;
 }
 
+#define PROGRAM_STACK (256 * 1024)
+static char program_stack[PROGRAM_STACK] __attribute__((aligned(16)));
+
+static int program_main(void *arg)
+{
+	wb_program_exec(arg);
+}
+
+/* Tells the zygote to clone the next spare. Not before the program has
+ * exec'd: cloning it and joining its cgroup take the kernel's mount and
+ * cgroup locks, and would stall this job's own setup and fork. */
+static void release_zygote(struct job *j)
+{
+	if (j->took < 0)
+		return;
+	if (write(j->took, "j", 1) != 1)
+		_exit(1);
+	close(j->took);
+	j->took = -1;
+}
+
 static void sandbox_failed(struct job *j, int stage, int err)
 {
 	j->res.stage = stage;
@@ -442,17 +463,17 @@ static int start_program(struct job *j)
 		.handoff = sp[1], .limits = &j->msg.limits,
 		.nproc_extra = j->msg.nproc_extra,
 		.limit_address_space = j->msg.accounting == WB_ACCT_RLIMIT,
-		.bpf = j->spec.bpf, .bpf_len = j->spec.bpf_len, .exec_ns = j->exec_ns,
+		.bpf = j->spec.bpf, .bpf_len = j->spec.bpf_len, .trace = j->res.trace,
 	};
 	j->start_ns = now_ns();
-	j->pid = fork();
+	/* Sharing our memory until execve spares copying the page tables
+	 * (~100 us); we are suspended meanwhile, so nothing races on it. */
+	j->pid = clone(program_main, program_stack + PROGRAM_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
 	if (j->pid < 0) {
 		close(sp[0]);
 		close(sp[1]);
 		return -errno;
 	}
-	if (j->pid == 0)
-		wb_program_exec(&x);
 	close(sp[1]);
 	j->handoff = sp[0];
 	return 0;
@@ -516,6 +537,7 @@ static int run(struct job *j)
 		sandbox_failed(j, WB_STAGE_JOB_MOUNTS, -rc);
 		return rc;
 	}
+	j->res.trace[WB_TRACE_DECODED] = now_ns();
 	j->boxfd = open("/box", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (j->boxfd < 0) {
 		sandbox_failed(j, WB_STAGE_FILES, errno);
@@ -527,6 +549,7 @@ static int run(struct job *j)
 			return rc;
 		}
 	}
+	j->res.trace[WB_TRACE_FILES] = now_ns();
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
@@ -546,6 +569,7 @@ static int run(struct job *j)
 		if (j->fds[i] != j->cpu_fd)
 			close(j->fds[i]);
 	take_listener(j);
+	release_zygote(j);
 	watch(j);
 	finish(j);
 	return 0;
@@ -562,8 +586,6 @@ static void report(struct job *j)
 		if (out < -1)
 			sandbox_failed(j, WB_STAGE_COPY_OUT, -out);
 	}
-	if (j->exec_ns)
-		j->res.trace_exec_ns = *j->exec_ns;
 	j->res.type = WB_MSG_RESULT;
 	if (out >= 0)
 		j->res.flags |= WB_RES_COPY_OUT;
@@ -595,7 +617,7 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *cg_fds, size_t ncg_
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	j.boxfd = j.sigfd = j.handoff = j.listener = j.sock = j.cpu_fd = -1;
+	j.boxfd = j.sigfd = j.handoff = j.listener = j.sock = j.cpu_fd = j.took = -1;
 	j.res.syscall_nr = -1;
 	/* Not dumpable: a rootless job shares our uid, and must not reach
 	 * /proc/1 of its own namespace through it. */
@@ -607,26 +629,19 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *cg_fds, size_t ncg_
 		wb_fdpass_send(ctl, &f, sizeof(f), NULL, 0);
 		_exit(1);
 	}
-	j.exec_ns = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (j.exec_ns == MAP_FAILED)
-		j.exec_ns = NULL;
 	j.nfds = WB_FDPASS_MAX;
 	n = wb_fdpass_recv(ctl, &j.msg, sizeof(j.msg), j.fds, &j.nfds);
 	if (n <= 0)
 		_exit(0); /* the manager closed the zygote */
-	j.res.trace_recv_ns = now_ns();
-	if (write(took, "j", 1) != 1)
-		_exit(1);
-	close(took);
+	j.res.trace[WB_TRACE_RECV] = now_ns();
+	j.took = took;
 	close(ctl);
 	if (n != (ssize_t)sizeof(j.msg)) {
 		j.msg.type = 0;
 	}
-	if (!j.exec_ns) {
-		sandbox_failed(&j, WB_STAGE_FORK, ENOMEM);
-	} else if (run(&j) < 0 && j.pid > 0) {
+	if (run(&j) < 0 && j.pid > 0)
 		finish(&j);
-	}
+	release_zygote(&j);
 	if (j.sock < 0 && j.nfds > WB_JOBFD_SOCK)
 		j.sock = j.fds[WB_JOBFD_SOCK];
 	if (j.sock >= 0)

@@ -245,6 +245,10 @@ static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
 	}
 	/* A 32-bit or x32 syscall would dodge every rule written for x86_64. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	/* A binary tree instead of a linear list: installing a filter makes the
+	 * kernel run it once per syscall number to build its allow cache, so
+	 * the path length is paid ~450 times per job. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 
 	cJSON_ArrayForEach(it, allow) {
 		struct entry e;

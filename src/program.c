@@ -25,11 +25,15 @@
  * dup2 can overwrite a source that has not been moved yet. */
 #define PARK_FD 100
 
+/* The handoff socket: x->handoff until setup_fds moves it to fd 3. This
+ * process is a fork of the single-threaded job init: the static is ours. */
+static int report_fd = -1;
+
 static _Noreturn void fail(int stage, int err)
 {
 	struct wb_handoff h = {.kind = WB_HANDOFF_FAILED, .stage = stage, .err = err};
 
-	wb_fdpass_send(WB_POLICY_HANDOFF_FD, &h, sizeof(h), NULL, 0);
+	wb_fdpass_send(report_fd, &h, sizeof(h), NULL, 0);
 	_exit(127);
 }
 
@@ -67,6 +71,14 @@ static int setup_fds(const struct wb_exec *x)
 	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+static void stamp(uint64_t *at)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*at = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int raise_oom_score(void)
@@ -139,18 +151,19 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 {
 	struct sock_fprog prog = {.len = (unsigned short)x->bpf_len, .filter = (struct sock_filter *)x->bpf};
 	struct wb_handoff h = {.kind = WB_HANDOFF_LISTENER};
-	struct timespec ts;
 	int rc, listener;
 
-	/* A new session without a terminal: TIOCSTI cannot reach anyone's. */
-	setsid();
+	stamp(&x->trace[WB_TRACE_CLONED]);
+	report_fd = x->handoff;
+	/* The zygote made itself a session without a controlling terminal
+	 * (so TIOCSTI reaches nobody's); a setsid here would cost a scheduler
+	 * autogroup per job. Our own process group keeps kill(0) inside. */
+	setpgid(0, 0);
 	reset_signals();
-	/* The job init shares the job's cgroup: if the memory limit calls the
-	 * OOM killer, it must pick the program, never the one who reports. */
-	if ((rc = raise_oom_score()) < 0)
-		fail(WB_STAGE_CGROUP, -rc);
 	if ((rc = setup_fds(x)) < 0)
 		fail(WB_STAGE_FDS, -rc);
+	report_fd = WB_POLICY_HANDOFF_FD;
+	stamp(&x->trace[WB_TRACE_FDS]);
 	if (chdir(x->cwd) < 0)
 		fail(WB_STAGE_CHDIR, errno);
 	umask(022);
@@ -162,10 +175,13 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	 * owned by root and unreadable to the program itself. */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		fail(WB_STAGE_CAPS, errno);
+	/* The job init shares the job's cgroup: if the memory limit calls the
+	 * OOM killer, it must pick the program, never the one who reports. */
+	if ((rc = raise_oom_score()) < 0)
+		fail(WB_STAGE_OOM_SCORE, -rc);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(WB_STAGE_CAPS, errno);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	*x->exec_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	stamp(&x->trace[WB_TRACE_CREDS]);
 	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
 		fail(WB_STAGE_SECCOMP, errno);
@@ -174,6 +190,7 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	 * as the policy says, and exit. */
 	if (wb_fdpass_send(WB_POLICY_HANDOFF_FD, &h, sizeof(h), &listener, 1) < 0)
 		_exit(127);
+	stamp(&x->trace[WB_TRACE_EXEC]);
 	/* The listener is close-on-exec: the program never holds it. */
 	execve(x->path, x->argv, x->envp);
 	fail(WB_STAGE_EXECVE, errno);

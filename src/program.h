@@ -33,7 +33,7 @@ struct wb_exec {
 	bool limit_address_space;/* rlimit accounting: no cgroup holds memory */
 	const struct sock_filter *bpf;
 	size_t bpf_len;
-	uint64_t *exec_ns;       /* shared page: time just before execve */
+	uint64_t *trace;         /* WB_TRACE_POINTS stamps, in the job init's memory */
 };
 
 /* Never returns: execs the program or reports a wb_handoff and _exits 127.

@@ -279,6 +279,10 @@ static void put_files(struct out *o, const struct wb_result *r)
 	puts_raw(o, "]");
 }
 
+static const char *const trace_stage_names[WB_RESULT_TRACE_STAGES] = {
+	"decode", "files", "clone", "fds", "creds", "seccomp",
+};
+
 char *wb_result_to_json(const struct wb_result *r)
 {
 	struct out o = { 0 };
@@ -322,7 +326,14 @@ char *wb_result_to_json(const struct wb_result *r)
 		put_u64(&o, r->trace_send_to_exec_us);
 		puts_raw(&o, ",\"recv_to_exec_us\":");
 		put_u64(&o, r->trace_recv_to_exec_us);
-		puts_raw(&o, "}");
+		puts_raw(&o, ",\"stages_us\":{");
+		for (int i = 0; i < WB_RESULT_TRACE_STAGES; i++) {
+			puts_raw(&o, i ? ",\"" : "\"");
+			puts_raw(&o, trace_stage_names[i]);
+			puts_raw(&o, "\":");
+			put_u64(&o, r->trace_stage_us[i]);
+		}
+		puts_raw(&o, "}}");
 	}
 	put(&o, "}", 2);   /* with the terminating NUL */
 	if (o.failed) {

@@ -31,6 +31,10 @@ struct wb_outfile {
 	char *error;         /* set instead of data when the file was refused */
 };
 
+/* Stages between wire.h's trace points: decode, files, clone, fds, creds,
+ * seccomp. */
+#define WB_RESULT_TRACE_STAGES 6
+
 struct wb_result {
 	const char *id;      /* borrowed from the job; NULL renders as null */
 	enum wb_status status;
@@ -53,6 +57,7 @@ struct wb_result {
 	bool has_trace;
 	uint64_t trace_send_to_exec_us;
 	uint64_t trace_recv_to_exec_us;
+	uint64_t trace_stage_us[WB_RESULT_TRACE_STAGES];
 };
 
 /* Which limits or events were hit; wb_result_verdict applies SPEC's precedence. */

@@ -244,10 +244,13 @@ static void build_result(struct run *r)
 	}
 	if (r->copy_fd >= 0 && read_copy_out(r) < 0)
 		sandbox_error(r, "sandbox: cannot read copy_out");
-	if (r->trace && m->trace_exec_ns) {
+	if (r->trace && m->trace[WB_TRACE_EXEC]) {
 		res->has_trace = true;
-		res->trace_send_to_exec_us = (m->trace_exec_ns - r->sent_ns) / 1000;
-		res->trace_recv_to_exec_us = (m->trace_exec_ns - m->trace_recv_ns) / 1000;
+		res->trace_send_to_exec_us = (m->trace[WB_TRACE_EXEC] - r->sent_ns) / 1000;
+		res->trace_recv_to_exec_us = (m->trace[WB_TRACE_EXEC] - m->trace[WB_TRACE_RECV]) / 1000;
+		for (int i = 1; i < WB_TRACE_POINTS; i++)
+			res->trace_stage_us[i - 1] = m->trace[i] > m->trace[i - 1] ?
+				(m->trace[i] - m->trace[i - 1]) / 1000 : 0;
 	}
 }
 

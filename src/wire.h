@@ -32,7 +32,7 @@ enum wb_stage {
 	WB_STAGE_HANDOFF,
 	WB_STAGE_WAIT,
 	WB_STAGE_COPY_OUT,
-	WB_STAGE_CGROUP,
+	WB_STAGE_OOM_SCORE,
 	WB_STAGE_FDS,
 	WB_STAGE_CHDIR,
 	WB_STAGE_RLIMIT,
@@ -76,6 +76,19 @@ struct wb_msg_job {
 	uint64_t spec_len;
 };
 
+/* Points on a job's critical path, stamped with CLOCK_MONOTONIC by the job
+ * init and the program (--trace shows the stages between them). */
+enum wb_trace_point {
+	WB_TRACE_RECV,       /* the spare job init received the job */
+	WB_TRACE_DECODED,    /* spec mapped, tmpfs sized */
+	WB_TRACE_FILES,      /* files written */
+	WB_TRACE_CLONED,     /* first step of the program process */
+	WB_TRACE_FDS,        /* stdio in place, process group, signals reset */
+	WB_TRACE_CREDS,      /* rlimits, uid/gid, capabilities dropped */
+	WB_TRACE_EXEC,       /* seccomp installed, listener handed over: execve */
+	WB_TRACE_POINTS,
+};
+
 #define WB_RES_TL_CPU 0x1u
 #define WB_RES_TL_WALL 0x2u
 #define WB_RES_SECCOMP 0x4u
@@ -96,8 +109,7 @@ struct wb_msg_result {
 	uint64_t cpu_ns;         /* rusage of every reaped process */
 	uint64_t wall_ns;
 	uint64_t maxrss_kb;      /* largest single process */
-	uint64_t trace_recv_ns;  /* CLOCK_MONOTONIC when the job init got the job */
-	uint64_t trace_exec_ns;  /* just before execve */
+	uint64_t trace[WB_TRACE_POINTS];
 	uint64_t notifications;  /* refused syscalls seen (learn counts them) */
 };
 

@@ -96,6 +96,10 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if ((rc = detach_stdio()) < 0)
 		fail(cfg->ctl, WB_STAGE_ZYGOTE_SYNC, -rc);
+	/* No controlling terminal for us or any job after us (bubblewrap's
+	 * CVE-2017-5226: TIOCSTI into the operator's terminal). */
+	if (setsid() < 0)
+		fail(cfg->ctl, WB_STAGE_ZYGOTE_SYNC, errno);
 	if ((rc = wb_rootfs_build(cfg->binds, cfg->nbinds)) < 0)
 		fail(cfg->ctl, WB_STAGE_ROOTFS, -rc);
 	if (sethostname("warmbox", 7) < 0 || setdomainname("warmbox", 7) < 0)

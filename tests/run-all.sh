@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: the normal build and the ASan+UBSan build, each with
+# every ctest label (unit, sandbox, hostile, rootless), then the job-parser
+# fuzzer for a bounded time. Exits non-zero if anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzz_seconds=${WB_FUZZ_SECONDS:-60}
+jobs=$(nproc)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWB_SANITIZE=ON
+cmake --build build-asan -j"$jobs"
+
+status=0
+echo "== tests: normal build"
+ctest --test-dir build --output-on-failure || status=1
+echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure || status=1
+
+if command -v clang >/dev/null; then
+  echo "== fuzz: job parser, ${fuzz_seconds}s"
+  cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWB_FUZZ=ON
+  cmake --build build-fuzz -j"$jobs" --target fuzz_job
+  bash tests/fuzz/run.sh build-fuzz/tests/fuzz/fuzz_job "$fuzz_seconds" || status=1
+else
+  echo "== fuzz: SKIPPED (clang not installed)"
+fi
+exit "$status"
