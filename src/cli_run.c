@@ -262,6 +262,7 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 	uint64_t v;
 
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
 		rc = 0;
 		if (opt != OPT_POLICIES && opt != OPT_JOB && opt != OPT_TRACE && opt != 'h')
@@ -284,8 +285,12 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 		case OPT_OUTPUT:
 		case OPT_FSIZE:
 		case OPT_STACK:
-			if (parse_size_kb(optarg, &v) < 0)
-				return usage_error("bad SIZE \"%s\" (KiB, or K/M/G suffix)", optarg);
+			if (parse_size_kb(optarg, &v) < 0) {
+				/* options[] lists the long options in enum order. */
+				fprintf(stderr, "warmbox run: --%s: bad SIZE \"%s\" (KiB, or a K/M/G suffix)\n",
+					options[opt - OPT_CPU].name, optarg);
+				return EXIT_USAGE;
+			}
 			*(opt == OPT_MEMORY ? &job->limits.memory_kb : opt == OPT_OUTPUT ? &job->limits.output_kb
 				: opt == OPT_FSIZE ? &job->limits.file_size_kb : &job->limits.stack_kb) = v;
 			break;
@@ -325,8 +330,10 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 			wb_cli_run_usage();
 			exit(EXIT_OK);
 		default:
-			wb_cli_run_usage();
-			return EXIT_USAGE;
+			/* getopt's own message would be followed by the whole usage;
+			 * SPEC asks for one line. */
+			return usage_error("unknown or incomplete option \"%s\" (see: warmbox help run)",
+					   argv[optind - 1]);
 		}
 		if (rc)
 			return rc;

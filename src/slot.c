@@ -530,8 +530,12 @@ static void slot_handle_closed(uv_handle_t *h)
 		return;
 	/* SIGKILLed: the wait is short, and when it returns every process of
 	 * every job of this zygote is gone, so the cgroup can be removed. */
-	if (!s->reaped && s->pidfd >= 0)
-		waitid(P_PIDFD, (id_t)s->pidfd, &info, WEXITED);
+	if (!s->reaped && s->pidfd >= 0) {
+		/* uv_poll made the pidfd non-blocking; this wait must block. */
+		fcntl(s->pidfd, F_SETFL, 0);
+		while (waitid(P_PIDFD, (id_t)s->pidfd, &info, WEXITED) < 0 && errno == EINTR)
+			;
+	}
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	if (s->ctl >= 0)
