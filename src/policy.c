@@ -375,6 +375,7 @@ int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_po
 		if (strcmp(k, "description") == 0) {
 			if (!cJSON_IsString(field)) {
 				snprintf(err, errlen, "%s: description: must be a string", name);
+				rc = -EINVAL;
 				goto out;
 			}
 		} else if (strcmp(k, "default_action") == 0) {
@@ -386,6 +387,7 @@ int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_po
 				p->def = WB_POLICY_ERRNO;
 			else {
 				snprintf(err, errlen, "%s: default_action: must be \"kill\" or \"errno\"", name);
+				rc = -EINVAL;
 				goto out;
 			}
 		} else if (strcmp(k, "allow") == 0) {

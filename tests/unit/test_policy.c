@@ -1,0 +1,152 @@
+/* test_policy.c: policy parsing, its error messages (file and entry named),
+ * the shipped policies, and the compiled filter's behaviour in a child. */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "policy.h"
+
+#ifndef WB_TEST_POLICIES
+#error "WB_TEST_POLICIES must name the source tree's policies/"
+#endif
+
+static int parse(const char *text, struct wb_policy *p, char *err)
+{
+	return wb_policy_parse("t.json", text, strlen(text), p, err, 256);
+}
+
+/* Parses text, expects failure with every needle in the message. */
+static void refused(const char *text, const char *needle1, const char *needle2)
+{
+	struct wb_policy p;
+	char err[256] = "";
+	int rc = parse(text, &p, err);
+
+	CHECKF(rc < 0, "accepted: %s", text);
+	CHECKF(strstr(err, "t.json") != NULL, "file not named: %s", err);
+	CHECKF(strstr(err, needle1) != NULL, "'%s' not in: %s", needle1, err);
+	if (needle2)
+		CHECKF(strstr(err, needle2) != NULL, "'%s' not in: %s", needle2, err);
+	CHECK(p.bpf == NULL && p.name == NULL);
+}
+
+static void test_errors(void)
+{
+	refused("{", "JSON", NULL);
+	refused("[]", "JSON", NULL);
+	refused("{\"description\":\"x\"}", "allow", "required");
+	refused("{\"allow\":[\"read\",\"notasyscall\"]}", "unknown syscall", "notasyscall");
+	refused("{\"allow\":[\"read\"],\"errno\":{\"EPERM\":[\"bogus_call\"]}}", "errno.EPERM", "bogus_call");
+	refused("{\"allow\":[\"read\"],\"errno\":{\"ENOTANERRNO\":[\"socket\"]}}", "errno", "ENOTANERRNO");
+	refused("{\"allow\":[\"read\"],\"default_action\":\"allow\"}", "default_action", NULL);
+	refused("{\"allow\":[\"read\"],\"alow\":[]}", "unknown field", "alow");
+	refused("{\"allow\":\"read\"}", "allow", "array");
+	refused("{\"allow\":[1]}", "allow[0]", NULL);
+	refused("{\"allow\":[\"socket if arg9 == 1\"]}", "bad entry", "arg9");
+	refused("{\"allow\":[\"socket if arg0 == NOPE\"]}", "bad entry", NULL);
+	refused("{\"allow\":[\"clone if arg0 == 0\"]}", "clone", NULL);
+	refused("{\"allow\":[\"read\"],\"binds\":[\"relative/path\"]}", "binds[0]", NULL);
+	refused("{\"allow\":[\"read\"],\"binds\":[\"/no/such/dir/anywhere\"]}", "binds[0]", "/no/such/dir");
+	refused("{\"allow\":[\"read\"],\"binds\":[\"/usr/../etc\"]}", "binds[0]", NULL);
+}
+
+static void test_valid(void)
+{
+	struct wb_policy p;
+	char err[256] = "";
+	const char *text = "{\"description\":\"d\",\"default_action\":\"kill\","
+			   "\"allow\":[\"read\",\"write\",\"socket if arg0 == AF_UNIX\"],"
+			   "\"errno\":{\"EPERM\":[\"mkdir\"]},\"binds\":[\"/usr\"]}";
+
+	CHECKF(parse(text, &p, err) == 0, "%s", err);
+	CHECK(p.bpf != NULL && p.bpf_len > 4);
+	CHECK(p.def == WB_POLICY_KILL);
+	CHECK(p.nbinds == 1 && strcmp(p.binds[0], "/usr") == 0);
+	CHECK(strcmp(p.description, "d") == 0);
+	wb_policy_free(&p);
+	wb_policy_free(&p); /* twice: a freed policy is empty */
+	wb_policy_free(NULL);
+}
+
+static void test_shipped(void)
+{
+	struct wb_policy p;
+	char err[256] = "";
+	char **names = NULL;
+	size_t n = 0;
+	int found = 0;
+
+	CHECK(wb_policy_names(WB_TEST_POLICIES, &names, &n) == 0);
+	for (size_t i = 0; i < n; i++) {
+		found += strcmp(names[i], "default") == 0;
+		CHECKF(wb_policy_load(WB_TEST_POLICIES, names[i], &p, err, sizeof(err)) == 0, "%s", err);
+		wb_policy_free(&p);
+	}
+	CHECK(found == 1);
+	wb_policy_names_free(names, n);
+	CHECK(wb_policy_load(WB_TEST_POLICIES, "no-such-policy", &p, err, sizeof(err)) == -ENOENT);
+	CHECKF(strstr(err, "no-such-policy") != NULL, "%s", err);
+}
+
+/* Installs the default policy in a child and checks what it lets through.
+ * With the listener closed, a refused syscall fails with ENOSYS instead of
+ * waiting for a job init. Exit code: 0, or the number of the failed step. */
+static int filtered_child(const struct wb_policy *p)
+{
+	struct sock_fprog prog = {.len = (unsigned short)p->bpf_len, .filter = p->bpf};
+	long listener;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return 1;
+	listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (listener < 0)
+		return 2;
+	close((int)listener);
+	if (getpid() <= 0)
+		return 3;
+	if (socket(AF_UNIX, SOCK_STREAM, 0) != -1 || errno != EACCES)
+		return 4;
+	if (socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != ENOSYS)
+		return 5;
+	if (syscall(SYS_ptrace, 0, 0, 0, 0) != -1 || errno != ENOSYS)
+		return 6;
+	/* clone3 is answered ENOSYS on purpose, so libc falls back to clone. */
+	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+		return 7;
+	return 0;
+}
+
+static void test_filter(void)
+{
+	struct wb_policy p;
+	char err[256] = "";
+	int status = -1;
+	pid_t pid;
+
+	if (wb_policy_load(WB_TEST_POLICIES, "default", &p, err, sizeof(err)) < 0) {
+		CHECKF(0, "%s", err);
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		_exit(filtered_child(&p));
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	wb_policy_free(&p);
+}
+
+int main(void)
+{
+	test_errors();
+	test_valid();
+	test_shipped();
+	test_filter();
+	return check_report("test_policy");
+}
