@@ -155,10 +155,10 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 
 	stamp(&x->trace[WB_TRACE_CLONED]);
 	report_fd = x->handoff;
-	/* The zygote made itself a session without a controlling terminal
-	 * (so TIOCSTI reaches nobody's); a setsid here would cost a scheduler
-	 * autogroup per job. Our own process group keeps kill(0) inside. */
-	setpgid(0, 0);
+	/* A session of its own, without a controlling terminal: TIOCSTI
+	 * reaches nobody's terminal, and kill(0) stays inside the job. */
+	if (setsid() < 0)
+		fail(WB_STAGE_FDS, errno);
 	reset_signals();
 	if ((rc = setup_fds(x)) < 0)
 		fail(WB_STAGE_FDS, -rc);

@@ -1,0 +1,28 @@
+# accuracy.sh: the figures of the result are right (cpu, memory, stdin).
+. "$(dirname "$0")/lib.sh"
+
+# CPU: a busy loop under --cpu 500 stops between 500 and 600 ms.
+wb_run run --cpu 500 --copy-in "$(prog busy)" -- ./busy
+expect_rc 0 "cpu: exit status 0"
+expect_status TL "cpu: busy loop under --cpu 500 is TL"
+expect_range .cpu_ms 500 600 "cpu: cpu_ms in [500, 600]"
+
+# Memory: 100 MiB touched and kept is reported within 10% (both accountings).
+wb_run run --memory 262144 --copy-in "$(prog memhog)" -- ./memhog 100
+expect_status OK "memory: 100 MiB under --memory 262144 is OK"
+expect_range .memory_kb 92160 112640 "memory: memory_kb within 10% of 102400 ($(jf .accounting))"
+
+# Small program: memory is small too (no manager or zygote memory counted).
+wb_run run --copy-in "$(prog exit_code)" -- ./exit_code 0
+expect_range .memory_kb 1 20480 "memory: a trivial program reports under 20 MiB"
+
+# Stdin: 50 MiB from --stdin arrive intact.
+head -c $((50 * 1024 * 1024)) /dev/urandom >"$WB_TMP/stdin.bin"
+chmod 644 "$WB_TMP/stdin.bin"
+want=$("$PROGS/stdin_sum" <"$WB_TMP/stdin.bin")
+wb_run run --stdin "$WB_TMP/stdin.bin" --copy-in "$(prog stdin_sum)" -- ./stdin_sum
+expect_status OK "stdin: 50 MiB read is OK"
+expect_field .stdout "$want" "stdin: byte count and checksum match ($want)"
+rm -f "$WB_TMP/stdin.bin"
+
+finish
