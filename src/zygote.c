@@ -5,13 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,10 +60,6 @@ static pid_t clone_spare(const struct wb_zygote_cfg *cfg, unsigned long nth, int
 		return -err;
 	}
 	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(took[0]);
 		wb_jobinit_main(cfg->ctl, took[1], cfg->cg_fds, cfg->ncg_each, nth % 2);
 	}
@@ -74,18 +68,12 @@ static pid_t clone_spare(const struct wb_zygote_cfg *cfg, unsigned long nth, int
 	return pid;
 }
 
-static void reap_all(void)
-{
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-}
-
 _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 {
 	struct wb_msg_fail ready = {.type = WB_MSG_ZYGOTE_READY};
-	sigset_t chld;
+	pid_t inits[2] = {0, 0};
 	char byte;
-	int sigfd, rc;
+	int rc;
 
 	/* The manager's death must take us and every job with us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -104,45 +92,32 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 		fail(cfg->ctl, WB_STAGE_ROOTFS, -rc);
 	if (sethostname("warmbox", 7) < 0 || setdomainname("warmbox", 7) < 0)
 		fail(cfg->ctl, WB_STAGE_HOSTNAME, errno);
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sigfd < 0)
-		fail(cfg->ctl, WB_STAGE_SPARE, errno);
 	if (wb_fdpass_send(cfg->ctl, &ready, sizeof(ready), NULL, 0) < 0)
 		_exit(1);
+	/* Our only children are job inits, reaped by pid: spare n+2 joins the
+	 * cgroup job init n used, and until n is reaped it still counts
+	 * against the new job's pids.max and memory. It has reported by then;
+	 * the wait is for its exit only. */
 	for (unsigned long nth = 0;; nth++) {
 		int took = -1;
-		pid_t spare = clone_spare(cfg, nth, &took);
-		struct pollfd pfd[2];
+		pid_t spare;
+		ssize_t n;
 
+		if (inits[nth % 2] > 0)
+			while (waitpid(inits[nth % 2], NULL, 0) < 0 && errno == EINTR)
+				;
+		spare = clone_spare(cfg, nth, &took);
 		if (spare < 0)
 			fail(cfg->ctl, WB_STAGE_SPARE, (int)-spare);
-		pfd[0] = (struct pollfd){.fd = took, .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-		for (;;) {
-			ssize_t n;
-
-			if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-				_exit(1);
-			if (pfd[1].revents) {
-				struct signalfd_siginfo si;
-
-				while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-					;
-				reap_all();
-			}
-			if (!pfd[0].revents)
-				continue;
+		inits[nth % 2] = spare;
+		do
 			n = read(took, &byte, 1);
-			close(took);
-			/* The spare exits without taking a job only when the
-			 * manager closed the control socket or its mounts failed
-			 * (it said so itself): either way this zygote is done. */
-			if (n != 1)
-				_exit(0);
-			break;
-		}
+		while (n < 0 && errno == EINTR);
+		close(took);
+		/* The spare exits without taking a job only when the manager
+		 * closed the control socket or its mounts failed (it said so
+		 * itself): either way this zygote is done. */
+		if (n != 1)
+			_exit(0);
 	}
 }

@@ -150,8 +150,8 @@ int main(void)
 			CHECK(0, "warm job %d not run", i);
 			break;
 		}
-		CHECK(c.res->status == WB_STATUS_OK && c.res->has_trace, "warm job %d: %s", i,
-		      wb_status_name(c.res->status));
+		CHECK(c.res->status == WB_STATUS_OK && c.res->has_trace, "warm job %d: %s %s", i,
+		      wb_status_name(c.res->status), c.res->error ? c.res->error : "");
 		send[i] = c.res->trace_send_to_exec_us;
 		recv[i] = c.res->trace_recv_to_exec_us;
 		drop_result(&c);
