@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "cgroup.h"
+#include "idlock.h"
 #include "job.h"
 #include "policy.h"
 #include "result.h"
@@ -455,11 +456,21 @@ static int execute(struct wb_job *job, struct wb_policy *policy, bool trace)
 				  .nbinds = policy->nbinds};
 	struct wb_cgroup *cg = NULL;
 	char why[512];
-	int rc, status;
+	int rc, status, lock = -1;
 
 	if (wb_cgroup_open(&cg, why, sizeof(why)) < 0 && geteuid() == 0)
 		fprintf(stderr, "warmbox: note: no usable cgroup, rlimit accounting (%s)\n", why);
 	cfg.cg = cg;
+	/* As root the slot number picks the job's host uid: hold it, so no
+	 * other warmbox runs a job under the same uid meanwhile. */
+	if (geteuid() == 0) {
+		lock = wb_idlock_acquire(0, &cfg.idx);
+		if (lock < 0) {
+			snprintf(ctx.why, sizeof(ctx.why), "sandbox: no free slot in " WB_IDLOCK_DIR ": %s",
+				 strerror(-lock));
+			goto out;
+		}
+	}
 	uv_loop_init(&ctx.loop);
 	for (int i = 0; i < 2; i++) {
 		uv_signal_init(&ctx.loop, &ctx.sig[i]);
@@ -473,6 +484,8 @@ static int execute(struct wb_job *job, struct wb_policy *policy, bool trace)
 	}
 	uv_run(&ctx.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&ctx.loop);
+out:
+	wb_idlock_release(lock);
 	wb_cgroup_close(cg);
 	if (ctx.res) {
 		status = print_result(ctx.res);

@@ -252,4 +252,21 @@ expect_field '.stdout | split("\n") | map(select(length > 0)) | sort | join(" ")
 check "env: host WB_SECRET never appears" out_lacks WB_SECRET
 unset WB_SECRET
 
+# Jobs running at the same time never share a host uid (DESIGN.md): two
+# concurrent runs as root each hold their own slot, hence their own uid.
+if [ "$(id -u)" = 0 ] && [ -z "${WB_AS_USER:-}" ]; then
+	WB_CMD="two concurrent: warmbox run -- /bin/sleep 1"
+	"$WB" run --wall 5000 -- /bin/sleep 1 >/dev/null 2>&1 &
+	p1=$!
+	"$WB" run --wall 5000 -- /bin/sleep 1 >/dev/null 2>&1 &
+	p2=$!
+	sleep 0.5
+	uids=$(ps -eo uid=,args= | awk '$2 == "/bin/sleep" && $3 == "1" && $1 >= 1879048192 {print $1}' | sort -u | wc -l)
+	wait "$p1" "$p2"
+	OUT="distinct sandbox uids seen: $uids"
+	if [ "$uids" = 2 ]; then pass "uid: concurrent jobs run as different host uids"; else fail "uid: concurrent jobs run as different host uids"; fi
+else
+	skip "concurrent uids: rootless jobs of one user share that user's uid"
+fi
+
 finish
