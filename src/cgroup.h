@@ -18,6 +18,7 @@ struct wb_cgroup_slot;
 struct wb_cgroup_usage {
 	uint64_t cpu_ns;
 	uint64_t peak_kb;
+	bool peak_valid;     /* false: the kernel cannot reset the peak (v2 < 6.12) */
 	bool oom_killed;
 };
 

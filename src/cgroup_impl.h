@@ -38,6 +38,7 @@ struct wb_cgroup_slot {
 	uint64_t limit_set;  /* bytes last written, to skip rewrites */
 	uint64_t pids_set;
 	uint64_t oom_base;
+	bool peak_resettable;
 };
 
 extern const struct cgroup_ops wb_cgroup_v1_ops;

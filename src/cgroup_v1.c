@@ -121,6 +121,7 @@ static int v1_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 		return rc;
 	u->cpu_ns = cpu > cpu_base ? cpu - cpu_base : 0;
 	u->peak_kb = strtoull(buf, NULL, 10) / 1024;
+	u->peak_valid = true;
 	u->oom_killed = cg_read_key(s->oom_fd, "oom_kill", &ooms) == 0 && ooms > s->oom_base;
 	return 0;
 }

@@ -86,10 +86,14 @@ static int v2_slot_open(struct wb_cgroup_slot *s)
 	fd = cg_open_at(dir, "memory.swap.max", O_RDWR);
 	s->swap_fd = fd < 0 ? -1 : fd;
 	/* memory.peak is reset per open file (kernel 6.12+): this one fd is
-	 * reset before and read after every job. */
-	if ((fd = cg_open_at(dir, "memory.peak", O_RDWR)) < 0)
-		return fd;
-	s->peak_fd = fd;
+	 * reset before and read after every job. Older kernels have it
+	 * read-only (a peak since the cgroup was made): then the job's own
+	 * processes' maxrss is reported instead. */
+	fd = cg_open_at(dir, "memory.peak", O_RDWR);
+	s->peak_resettable = fd >= 0;
+	if (fd < 0)
+		fd = cg_open_at(dir, "memory.peak", O_RDONLY);
+	s->peak_fd = fd < 0 ? -1 : fd;
 	if ((fd = cg_open_at(dir, "memory.events", O_RDONLY)) < 0)
 		return fd;
 	s->oom_fd = fd;
@@ -120,7 +124,7 @@ static int v2_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uin
 			return rc;
 		s->pids_set = lim->procs + 1;
 	}
-	if ((rc = cg_write(s->peak_fd, "reset")) < 0)
+	if (s->peak_resettable && (rc = cg_write(s->peak_fd, "reset")) < 0)
 		return rc;
 	if (cg_read_key(s->oom_fd, "oom_kill", &s->oom_base) < 0)
 		s->oom_base = 0;
@@ -135,10 +139,9 @@ static int v2_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 
 	if ((rc = wb_cgroup_read_cpu(WB_ACCT_CGROUP_V2, s->cpu_fd, &cpu)) < 0)
 		return rc;
-	if ((rc = cg_read(s->peak_fd, buf, sizeof(buf))) < 0)
-		return rc;
 	u->cpu_ns = cpu > cpu_base ? cpu - cpu_base : 0;
-	u->peak_kb = strtoull(buf, NULL, 10) / 1024;
+	u->peak_valid = s->peak_resettable && cg_read(s->peak_fd, buf, sizeof(buf)) > 0;
+	u->peak_kb = u->peak_valid ? strtoull(buf, NULL, 10) / 1024 : 0;
 	u->oom_killed = cg_read_key(s->oom_fd, "oom_kill", &ooms) == 0 && ooms > s->oom_base;
 	return 0;
 }

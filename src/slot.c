@@ -196,6 +196,15 @@ static void build_result(struct run *r)
 
 	res->id = r->job->id;
 	res->accounting = wb_accounting_name(slot_accounting(r->slot));
+	/* The job init shares the job's cgroup: files bigger than memory_kb
+	 * get it OOM-killed before it can report. That is the job's ML. */
+	if (!r->fail && !r->got_result && r->cgs &&
+	    wb_cgroup_slot_collect(r->cgs, r->cpu_base, &use) == 0 && use.oom_killed) {
+		res->status = WB_STATUS_ML;
+		res->memory_kb = use.peak_valid ? use.peak_kb : 0;
+		res->error = strdup("the job's files and set-up did not fit in memory_kb");
+		return;
+	}
 	if (r->fail || !r->got_result) {
 		sandbox_error(r, r->fail ? r->fail : "the job init ended without a report");
 		return;
@@ -207,6 +216,13 @@ static void build_result(struct run *r)
 		res->exit_code = 127;
 		res->error = m->stage == WB_STAGE_EXECVE ? fmt("execve %s: %s", r->job->argv[0], strerror(m->err))
 							 : fmt("chdir %s: %s", r->job->cwd, strerror(m->err));
+		return;
+	}
+	/* /box is sized to memory_kb: files that do not fit are the job's ML,
+	 * as in cgroup mode where they get the job init OOM-killed. */
+	if (m->stage == WB_STAGE_FILES && m->err == ENOSPC) {
+		res->status = WB_STATUS_ML;
+		res->error = strdup("the job's files and set-up did not fit in memory_kb");
 		return;
 	}
 	if (m->stage != WB_STAGE_NONE) {
@@ -222,7 +238,8 @@ static void build_result(struct run *r)
 			return;
 		}
 		cpu_ns = use.cpu_ns;
-		mem_kb = use.peak_kb;
+		if (use.peak_valid)
+			mem_kb = use.peak_kb;
 	}
 	res->cpu_ms = cpu_ns / 1000000;
 	res->memory_kb = mem_kb;

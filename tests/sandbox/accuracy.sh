@@ -8,6 +8,13 @@ expect_status TL "cpu: busy loop under --cpu 500 is TL"
 expect_range .cpu_ms 500 600 "cpu: cpu_ms in [500, 600]"
 
 # Memory: 100 MiB touched and kept is reported within 10% (both accountings).
+# Two busy processes at once: the CPU of the whole job counts, children's
+# too while they are still running (in both accounting modes).
+wb_run run --cpu 500 --procs 4 --copy-in "$(prog busy)" -- /bin/sh -c './busy & ./busy; wait'
+expect_status TL "cpu, two processes: TL"
+expect_range .cpu_ms 500 600 "cpu, two processes: cpu_ms in [500, 600]"
+expect_range .wall_ms 0 1000 "cpu, two processes: ended before the wall limit"
+
 wb_run run --memory 262144 --copy-in "$(prog memhog)" -- ./memhog 100
 expect_status OK "memory: 100 MiB under --memory 262144 is OK"
 expect_range .memory_kb 92160 112640 "memory: memory_kb within 10% of 102400 ($(jf .accounting))"

@@ -77,6 +77,15 @@ wb_run run --output 64 --copy-in "$(prog spew)" -- ./spew 1000
 expect_status OK "1000 bytes with --output 64 is OK"
 expect_field .stdout_truncated false "1000 bytes: not truncated"
 
+# ML: the job's own files count against memory_kb (cgroup: they are charged
+# to the job; rlimit: /box is a tmpfs of memory_kb).
+head -c $((24 * 1024 * 1024)) /dev/zero >"$WB_TMP/big.bin"
+chmod 0644 "$WB_TMP/big.bin"
+wb_run run --memory 16M --copy-in "$WB_TMP/big.bin:big.bin" -- /bin/true
+expect_rc 0 "ML files: exit status 0"
+expect_status ML "ML files: 24 MiB of files under --memory 16M is ML"
+expect_jq '.error | type == "string" and length > 0' "ML files: error says why"
+
 # SV naming the syscall
 wb_run run --copy-in "$(prog connect_probe)" -- ./connect_probe
 expect_rc 0 "SV: exit status 0"
