@@ -236,6 +236,9 @@ void wb_cgroup_close(struct wb_cgroup *cg)
 {
 	if (!cg)
 		return;
+	/* The slots are gone already (wb_cgroup_slot_close). */
+	if (cg->ops->close)
+		cg->ops->close(cg);
 	for (size_t i = 0; i < cg->ndirs; i++)
 		cg_rmdir_tree(cg->dirs[i]);
 	free(cg);

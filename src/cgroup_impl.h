@@ -13,6 +13,7 @@ struct cgroup_ops {
 	int (*slot_open)(struct wb_cgroup_slot *s);
 	int (*prepare)(struct wb_cgroup_slot *s, const struct wb_limits *lim, uint64_t *cpu_base_ns);
 	int (*collect)(struct wb_cgroup_slot *s, uint64_t cpu_base_ns, struct wb_cgroup_usage *u);
+	void (*close)(struct wb_cgroup *cg);   /* optional, before the dirs go */
 };
 
 /* A v1 host has one directory per controller; v2 uses only dirs[0]. */
@@ -22,6 +23,8 @@ struct wb_cgroup {
 	const struct cgroup_ops *ops;
 	char dirs[CG_NDIRS][PATH_MAX];   /* the manager's own warmbox-PID dirs */
 	size_t ndirs;
+	char v2_base[PATH_MAX];          /* v2: where we moved out of, "" if we did not */
+	bool v2_enabled_base;            /* v2: we enabled controllers there */
 };
 
 struct wb_cgroup_slot {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool has_controllers(const char *dir, const char *file)
@@ -32,9 +33,64 @@ static int enable_controllers(const char *dir)
 	return rc;
 }
 
+/* True when this process is the only one in the cgroup at dir. */
+static bool alone_in(const char *dir)
+{
+	char buf[256], self[32];
+	int fd = cg_open_at(dir, "cgroup.procs", O_RDONLY), n;
+
+	if (fd < 0)
+		return false;
+	n = cg_read(fd, buf, sizeof(buf));
+	close(fd);
+	snprintf(self, sizeof(self), "%d\n", (int)getpid());
+	return n > 0 && strcmp(buf, self) == 0;
+}
+
+static int move_to(const char *dir)
+{
+	int fd = cg_open_at(dir, "cgroup.procs", O_WRONLY), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = cg_write(fd, "0");
+	close(fd);
+	return rc;
+}
+
+static int move_into_leaf(struct wb_cgroup *cg)
+{
+	char leaf[PATH_MAX + 16];
+
+	snprintf(leaf, sizeof(leaf), "%s/manager", cg->dirs[0]);
+	if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return move_to(leaf);
+}
+
+/* Undoes v2_open's changes to the cgroup we started in, once the slots are
+ * gone: controllers off again, and ourselves back where we came from. */
+static void v2_close(struct wb_cgroup *cg)
+{
+	int fd;
+
+	if (!cg->v2_base[0])
+		return;
+	fd = cg_open_at(cg->dirs[0], "cgroup.subtree_control", O_WRONLY);
+	if (fd >= 0) {
+		cg_write(fd, "-memory -pids");
+		close(fd);
+	}
+	if (cg->v2_enabled_base && (fd = cg_open_at(cg->v2_base, "cgroup.subtree_control", O_WRONLY)) >= 0) {
+		cg_write(fd, "-memory -pids");
+		close(fd);
+	}
+	move_to(cg->v2_base);
+}
+
 static int v2_open(struct wb_cgroup *cg, char *why, size_t whylen)
 {
-	char mnt[PATH_MAX], root[PATH_MAX], self[PATH_MAX], base[PATH_MAX * 2];
+	char mnt[PATH_MAX], root[PATH_MAX], self[PATH_MAX], base[PATH_MAX];
 	const char *rel;
 	int rc;
 
@@ -49,17 +105,12 @@ static int v2_open(struct wb_cgroup *cg, char *why, size_t whylen)
 	rel = self;
 	if (strcmp(root, "/") != 0 && strncmp(self, root, strlen(root)) == 0)
 		rel = self + strlen(root);
-	snprintf(base, sizeof(base), "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
+	if (snprintf(base, sizeof(base), "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel) >= (int)sizeof(base)) {
+		snprintf(why, whylen, "cgroup path too long");
+		return -ENAMETOOLONG;
+	}
 	if (!has_controllers(base, "cgroup.controllers")) {
 		snprintf(why, whylen, "memory and pids controllers not available in %s", base);
-		return -ENOTSUP;
-	}
-	/* Our own cgroup must hand memory and pids down to its children; with
-	 * processes in it the kernel refuses (no internal processes), which is
-	 * why systemd's Delegate=yes gives the service a cgroup of its own. */
-	if (!has_controllers(base, "cgroup.subtree_control") && (rc = enable_controllers(base)) < 0) {
-		snprintf(why, whylen, "cannot enable memory and pids in %s/cgroup.subtree_control: %s",
-			 base, strerror(-rc));
 		return -ENOTSUP;
 	}
 	rc = cg_make_manager_dir(base, cg->dirs[0], sizeof(cg->dirs[0]));
@@ -68,6 +119,23 @@ static int v2_open(struct wb_cgroup *cg, char *why, size_t whylen)
 		return rc;
 	}
 	cg->ndirs = 1;
+	/* Our own cgroup must hand memory and pids down to its children, and
+	 * the kernel allows that only with no process in it ("no internal
+	 * processes"). Under systemd's Delegate=yes we are alone in it: we
+	 * move into a leaf of our own first, and back on close. */
+	if (!has_controllers(base, "cgroup.subtree_control")) {
+		rc = enable_controllers(base);
+		if (rc == -EBUSY && alone_in(base) && (rc = move_into_leaf(cg)) == 0) {
+			snprintf(cg->v2_base, sizeof(cg->v2_base), "%s", base);
+			rc = enable_controllers(base);
+		}
+		if (rc < 0) {
+			snprintf(why, whylen, "cannot enable memory and pids in %s/cgroup.subtree_control "
+				 "(start warmbox alone in a delegated cgroup): %s", base, strerror(-rc));
+			return -ENOTSUP;
+		}
+		cg->v2_enabled_base = true;
+	}
 	if ((rc = enable_controllers(cg->dirs[0])) < 0) {
 		snprintf(why, whylen, "cannot enable controllers in %s: %s", cg->dirs[0], strerror(-rc));
 		return rc;
@@ -152,4 +220,5 @@ const struct cgroup_ops wb_cgroup_v2_ops = {
 	.slot_open = v2_slot_open,
 	.prepare = v2_prepare,
 	.collect = v2_collect,
+	.close = v2_close,
 };

@@ -3,7 +3,9 @@
 #ifndef WB_CLI_H
 #define WB_CLI_H
 
+#include <stdio.h>
+
 int wb_cli_run(int argc, char **argv);
-void wb_cli_run_usage(void);
+void wb_cli_run_usage(FILE *f);
 
 #endif

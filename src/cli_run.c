@@ -36,7 +36,7 @@ struct run_ctx {
 	char why[256];
 };
 
-void wb_cli_run_usage(void)
+void wb_cli_run_usage(FILE *f)
 {
 	fputs("usage: warmbox run [OPTIONS] -- PROGRAM [ARGS...]\n"
 	      "       warmbox run [--policies DIR] [--trace] --job FILE   (FILE - reads stdin)\n"
@@ -57,7 +57,7 @@ void wb_cli_run_usage(void)
 	      "  --network           share the host's network (off by default)\n"
 	      "  --trace             add sandbox timings to the result\n"
 	      "SIZE is KiB, or a number with a K, M or G suffix.\n",
-	      stderr);
+	      f);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -254,6 +254,7 @@ struct cli {
 	bool trace;
 	bool job_fields;     /* an option that only makes sense without --job */
 	bool wall_given;
+	bool help;           /* --help: print the usage, run nothing */
 };
 
 static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *c)
@@ -328,8 +329,8 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 			c->trace = true;
 			break;
 		case 'h':
-			wb_cli_run_usage();
-			exit(EXIT_OK);
+			c->help = true;
+			return 0;
 		default:
 			/* getopt's own message would be followed by the whole usage;
 			 * SPEC asks for one line. */
@@ -349,7 +350,7 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 
 	if ((rc = wb_job_init(job)) < 0)
 		return usage_error("%s", strerror(-rc));
-	if ((rc = parse_options(argc, argv, job, c)) != 0)
+	if ((rc = parse_options(argc, argv, job, c)) != 0 || c->help)
 		return rc;
 	if (c->job_file) {
 		unsigned char *text;
@@ -514,6 +515,11 @@ int wb_cli_run(int argc, char **argv)
 
 	memset(&job, 0, sizeof(job));
 	rc = build_job(argc, argv, &job, &c);
+	if (rc == 0 && c.help) {
+		wb_cli_run_usage(stdout);
+		wb_job_free(&job);
+		return EXIT_OK;
+	}
 	if (rc != 0) {
 		wb_job_free(&job);
 		return rc;

@@ -9,7 +9,7 @@
 
 #define WB_ERR_LEN 256
 
-/* Defaults, documented in README.md "Limits". */
+/* Defaults, documented in README.md "Job". */
 #define WB_DEFAULT_CPU_MS 1000
 #define WB_DEFAULT_WALL_MS 3000
 #define WB_DEFAULT_MEMORY_KB 262144

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 		return list_policies(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
-			wb_cli_run_usage();
+			wb_cli_run_usage(stdout);
 		else
 			usage(stdout);
 		return 0;

@@ -257,7 +257,7 @@ static void build_result(struct run *r)
 	if (res->status == WB_STATUS_SV) {
 		res->syscall = m->syscall_nr >= 0 ? wb_policy_syscall_name(m->syscall_nr) : NULL;
 		if (!res->syscall)
-			res->syscall = strdup(m->syscall_nr >= 0 ? "unknown" : "foreign architecture");
+			res->syscall = strdup("unknown");
 	}
 	if (r->copy_fd >= 0 && read_copy_out(r) < 0)
 		sandbox_error(r, "sandbox: cannot read copy_out");
