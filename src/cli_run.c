@@ -33,6 +33,7 @@ struct run_ctx {
 	struct wb_policy *policy;
 	struct wb_result *res;
 	bool trace;
+	bool submitted;
 	char why[256];
 };
 
@@ -405,7 +406,10 @@ static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
 	struct run_ctx *ctx = data;
 	int rc;
 
+	if (err == 0 && ctx->submitted)
+		return; /* the next spare is ready: nothing more to run */
 	if (err == 0) {
+		ctx->submitted = true;
 		rc = wb_slot_submit(slot, ctx->job, ctx->policy, ctx->trace, on_done, ctx);
 		if (rc == 0)
 			return;

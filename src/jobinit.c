@@ -656,6 +656,7 @@ static int join_cgroup(const int *cg_fds, size_t ncg_each, unsigned parity)
 
 _Noreturn void wb_jobinit_main(int ctl, int took, const int *cg_fds, size_t ncg_each, unsigned parity)
 {
+	struct wb_msg_fail ready = {.type = WB_MSG_SPARE_READY};
 	struct job j;
 	ssize_t n;
 	int rc;
@@ -673,6 +674,9 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *cg_fds, size_t ncg_
 		wb_fdpass_send(ctl, &f, sizeof(f), NULL, 0);
 		_exit(1);
 	}
+	/* Say so: the manager prefers zygotes whose spare is ready. */
+	if (wb_fdpass_send(ctl, &ready, sizeof(ready), NULL, 0) < 0)
+		_exit(1);
 	j.nfds = WB_FDPASS_MAX;
 	n = wb_fdpass_recv(ctl, &j.msg, sizeof(j.msg), j.fds, &j.nfds);
 	if (n <= 0)

@@ -70,6 +70,7 @@ struct wb_slot {
 	uv_poll_t ctl_poll, pid_poll;
 	int handles;
 	bool ready, dead, closing, reaped;
+	bool spare_ready;        /* a spare job init waits: a job starts at once */
 	wb_slot_state_cb cb;
 	void *data;
 	struct run *run;
@@ -509,8 +510,10 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	r->err_fd = err[0];
 	r->sent_ns = msg.sent_ns = now_ns();
 	rc = wb_fdpass_send(s->ctl, &msg, sizeof(msg), fds, nfds);
-	if (rc == 0)
+	if (rc == 0) {
 		s->jobs++;
+		s->spare_ready = false;
+	}
 	close(spec);
 	close(in);
 	close(sp[1]);
@@ -586,8 +589,9 @@ static void on_ctl(uv_poll_t *h, int status, int events)
 	n = wb_fdpass_recv(s->ctl, &m, sizeof(m), NULL, NULL);
 	if (n == -EAGAIN || n == -EINTR)
 		return;
-	if (n == (ssize_t)sizeof(m) && m.type == WB_MSG_ZYGOTE_READY && !s->ready) {
+	if (n == (ssize_t)sizeof(m) && m.type == WB_MSG_SPARE_READY) {
 		s->ready = true;
+		s->spare_ready = true;
 		if (s->cb)
 			s->cb(s, 0, NULL, s->data);
 		return;

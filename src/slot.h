@@ -22,8 +22,9 @@ struct wb_slot_cfg {
 	struct wb_cgroup *cg;    /* NULL: rlimit accounting */
 };
 
-/* err 0: the zygote is warm. Otherwise it failed or died (msg says why);
- * the slot must then be closed. */
+/* err 0: a spare job init is ready (the first call: the zygote is warm;
+ * later ones: after each job's program has started). Otherwise the zygote
+ * failed or died (msg says why); the slot must then be closed. */
 typedef void (*wb_slot_state_cb)(struct wb_slot *slot, int err, const char *msg, void *data);
 /* The result is the callee's to free with wb_result_free. */
 typedef void (*wb_slot_done_cb)(struct wb_slot *slot, struct wb_result *res, void *data);

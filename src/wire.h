@@ -11,7 +11,7 @@
 #include "policy.h"
 
 enum wb_msg_type {
-	WB_MSG_ZYGOTE_READY = 1, /* zygote → manager: root built, jobs welcome */
+	WB_MSG_SPARE_READY = 1,  /* spare job init → manager: mounted, in its cgroup, waiting */
 	WB_MSG_ZYGOTE_FAILED,    /* zygote or spare → manager: struct wb_msg_fail */
 	WB_MSG_JOB,              /* manager → spare job init: struct wb_msg_job + fds */
 	WB_MSG_KILL,             /* manager → job init on the job socket: end the job now */

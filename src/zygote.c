@@ -70,7 +70,6 @@ static pid_t clone_spare(const struct wb_zygote_cfg *cfg, unsigned long nth, int
 
 _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 {
-	struct wb_msg_fail ready = {.type = WB_MSG_ZYGOTE_READY};
 	pid_t inits[2] = {0, 0};
 	char byte;
 	int rc;
@@ -92,8 +91,6 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 		fail(cfg->ctl, WB_STAGE_ROOTFS, -rc);
 	if (sethostname("warmbox", 7) < 0 || setdomainname("warmbox", 7) < 0)
 		fail(cfg->ctl, WB_STAGE_HOSTNAME, errno);
-	if (wb_fdpass_send(cfg->ctl, &ready, sizeof(ready), NULL, 0) < 0)
-		_exit(1);
 	/* Our only children are job inits, reaped by pid: spare n+2 joins the
 	 * cgroup job init n used, and until n is reaped it still counts
 	 * against the new job's pids.max and memory. It has reported by then;

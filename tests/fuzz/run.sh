@@ -61,5 +61,11 @@ cat >"$tmp/dict" <<'DICT'
 "9007199254740993"
 DICT
 
-"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-	-dict="$tmp/dict" "$@" "$tmp/corpus"
+# libFuzzer reports every new input; keep its log and show the end, which
+# holds the final statistics or the crash report.
+status=0
+"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	-dict="$tmp/dict" "$@" "$tmp/corpus" >"$tmp/log" 2>&1 || status=$?
+tail -n 40 "$tmp/log"
+echo "fuzz: $(basename "$bin") ran ${secs}s, exit status $status"
+exit "$status"

@@ -45,6 +45,8 @@ static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
 	struct ctx *c = data;
 
 	(void)slot;
+	if (err == 0 && c->state == 1)
+		return; /* a new spare after a job: nothing to do */
 	c->state = err == 0 ? 1 : -1;
 	if (err)
 		fprintf(stderr, "zygote failed: %s\n", msg);
