@@ -749,6 +749,16 @@ out:
 	return r;
 }
 
+char *wb_job_peek_id(const char *text, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+	char *copy = cJSON_IsString(id) ? strdup(id->valuestring) : NULL;
+
+	cJSON_Delete(root);
+	return copy;
+}
+
 /* ---- construction and destruction ------------------------------------ */
 
 int wb_strv_push(char ***v, size_t *n, const char *s)

@@ -67,6 +67,10 @@ struct wb_job {
  * one-line message naming the bad field into err; *job is left empty. */
 int wb_job_parse(const char *text, size_t len, struct wb_job *job, char *err, size_t errlen);
 
+/* The request's "id" when text is a JSON object with a string id, else
+ * NULL (malloc'd): an invalid job's answer still names the job. */
+char *wb_job_peek_id(const char *text, size_t len);
+
 /* Fills a job with the defaults of every optional field (no argv). */
 int wb_job_init(struct wb_job *job);
 

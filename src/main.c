@@ -17,9 +17,12 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one job now; result JSON on stdout\n"
 	      "  run --job FILE                       the job from a JSON file (- = stdin)\n"
+	      "  serve [OPTIONS]                      the daemon: warm pool + job server\n"
+	      "  submit [--socket PATH|--connect HOST:PORT] [FILE]   send jobs to the daemon\n"
+	      "  stats [--socket PATH|--connect HOST:PORT]           the daemon's counters\n"
 	      "  policies [--policies DIR]            list the policies found\n"
 	      "  help [COMMAND], --version\n"
-	      "Not in this version yet: serve, submit, stats, learn.\n",
+	      "Not in this version yet: learn.\n",
 	      f);
 }
 
@@ -67,12 +70,21 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			wb_cli_run_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "serve") == 0)
+			wb_cli_serve_usage(stdout);
+		else if (argc > 2 && (strcmp(argv[2], "submit") == 0 || strcmp(argv[2], "stats") == 0))
+			wb_cli_client_usage(stdout);
 		else
 			usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "serve") == 0 || strcmp(cmd, "submit") == 0 || strcmp(cmd, "stats") == 0 ||
-	    strcmp(cmd, "learn") == 0) {
+	if (strcmp(cmd, "serve") == 0)
+		return wb_cli_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "submit") == 0)
+		return wb_cli_submit(argc - 1, argv + 1);
+	if (strcmp(cmd, "stats") == 0)
+		return wb_cli_stats(argc - 1, argv + 1);
+	if (strcmp(cmd, "learn") == 0) {
 		fprintf(stderr, "warmbox: '%s' is not available in this version\n", cmd);
 		return 2;
 	}

@@ -732,6 +732,17 @@ fail:
 	return rc;
 }
 
+void wb_slot_kill_job(struct wb_slot *s)
+{
+	if (s && s->run)
+		send_kill(s->run);
+}
+
+bool wb_slot_spare_ready(const struct wb_slot *s)
+{
+	return s->spare_ready && !s->run && !s->dead;
+}
+
 void wb_slot_close(struct wb_slot *s)
 {
 	if (!s || s->closing)

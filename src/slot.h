@@ -37,6 +37,12 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 int wb_slot_submit(struct wb_slot *slot, const struct wb_job *job, const struct wb_policy *policy,
 		   bool trace, wb_slot_done_cb done, void *data);
 
+/* Ends the job in flight now (its result still comes, through done). */
+void wb_slot_kill_job(struct wb_slot *slot);
+
+/* True when a spare job init is waiting: a job sent now starts at once. */
+bool wb_slot_spare_ready(const struct wb_slot *slot);
+
 /* Kills the zygote and frees the slot once libuv has let go of it. A job in
  * flight is answered with XX first. NULL is a no-op. */
 void wb_slot_close(struct wb_slot *slot);

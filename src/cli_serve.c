@@ -1,0 +1,276 @@
+/* cli_serve.c: `warmbox serve`: loads every policy, opens the cgroup
+ * subtree, starts the pool and the listeners, and shuts down cleanly on
+ * SIGTERM or SIGINT (jobs in flight finish, queued ones are answered). */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "cgroup.h"
+#include "log.h"
+#include "policy.h"
+#include "pool.h"
+#include "server.h"
+
+#define DEFAULT_MAX_REQUEST (64u << 20)
+#define DEFAULT_MAX_UNSENT (16u << 20)
+#define DEFAULT_QUEUE 1024
+#define DEFAULT_RECYCLE 10000
+
+struct serve {
+	uv_loop_t loop;
+	uv_signal_t sig[2];
+	struct wb_pool *pool;
+	struct wb_server *srv;
+	bool stopping;
+};
+
+void wb_cli_serve_usage(FILE *f)
+{
+	fputs("usage: warmbox serve [OPTIONS]\n"
+	      "  --socket PATH       Unix socket (default $XDG_RUNTIME_DIR/warmbox.sock, as root /run/warmbox.sock)\n"
+	      "  --listen HOST:PORT  also listen on TCP (PORT alone: 127.0.0.1)\n"
+	      "  --zygotes N         warm zygotes (default: number of CPUs)\n"
+	      "  --jobs N            jobs at once (default: number of CPUs, at most --zygotes)\n"
+	      "  --queue N           jobs waiting beyond that (default 1024); more are refused\n"
+	      "  --recycle N         replace a zygote after N jobs (default 10000, 0 = never)\n"
+	      "  --max-request SIZE  longest request line (default 64M)\n"
+	      "  --policies DIR      where policies are found\n"
+	      "  --log-level LEVEL   error, warn, info (default) or debug\n",
+	      f);
+}
+
+static void on_pool_closed(void *data)
+{
+	struct serve *sv = data;
+
+	wb_server_close(sv->srv);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct serve *sv = h->data;
+
+	if (sv->stopping)
+		return;
+	sv->stopping = true;
+	wb_log(WB_LOG_INFO, "%s: stopping (jobs in flight finish, queued ones are refused)",
+	       signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	wb_server_stop_accepting(sv->srv);
+	uv_close((uv_handle_t *)&sv->sig[0], NULL);
+	uv_close((uv_handle_t *)&sv->sig[1], NULL);
+	wb_pool_close(sv->pool, on_pool_closed, sv);
+}
+
+static int load_policies(const char *dir, struct wb_policy **out, size_t *n, char ***binds,
+			 size_t *nbinds)
+{
+	char **names = NULL, err[1024];
+	size_t count = 0;
+	struct wb_policy *pols;
+	int rc = wb_policy_names(dir, &names, &count);
+
+	if (rc < 0 || count == 0) {
+		fprintf(stderr, "warmbox serve: no policies in %s%s%s\n", dir, rc < 0 ? ": " : "",
+			rc < 0 ? strerror(-rc) : "");
+		wb_policy_names_free(names, count);
+		return -ENOENT;
+	}
+	pols = calloc(count, sizeof(*pols));
+	if (!pols)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		rc = wb_policy_load(dir, names[i], &pols[i], err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "warmbox serve: %s\n", err);
+			for (size_t k = 0; k < i; k++)
+				wb_policy_free(&pols[k]);
+			free(pols);
+			wb_policy_names_free(names, count);
+			return rc;
+		}
+		/* Every zygote carries every policy's binds: any job may land
+		 * on any zygote. */
+		for (size_t b = 0; b < pols[i].nbinds; b++) {
+			bool dup = false;
+
+			for (size_t k = 0; k < *nbinds; k++)
+				dup |= strcmp((*binds)[k], pols[i].binds[b]) == 0;
+			if (!dup && wb_strv_push(binds, nbinds, pols[i].binds[b]) < 0)
+				return -ENOMEM;
+		}
+	}
+	wb_policy_names_free(names, count);
+	*out = pols;
+	*n = count;
+	return 0;
+}
+
+static int parse_count(const char *opt, const char *s, unsigned *v, unsigned min)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || *end || !*s || n < min || n > 100000) {
+		fprintf(stderr, "warmbox serve: --%s: expected a number from %u, got \"%s\"\n", opt, min, s);
+		return -EINVAL;
+	}
+	*v = (unsigned)n;
+	return 0;
+}
+
+/* File descriptors: a zygote holds a few, a client one. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int wb_cli_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'}, {"listen", required_argument, NULL, 'l'},
+		{"zygotes", required_argument, NULL, 'z'}, {"jobs", required_argument, NULL, 'j'},
+		{"queue", required_argument, NULL, 'q'}, {"recycle", required_argument, NULL, 'r'},
+		{"max-request", required_argument, NULL, 'm'}, {"policies", required_argument, NULL, 'p'},
+		{"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct wb_pool_cfg pcfg = {.zygotes = 0, .max_jobs = 0, .queue_max = DEFAULT_QUEUE,
+				   .recycle_after = DEFAULT_RECYCLE};
+	struct wb_server_cfg scfg = {.max_request = DEFAULT_MAX_REQUEST, .max_unsent = DEFAULT_MAX_UNSENT};
+	const char *socket_path = NULL, *policies_dir = NULL;
+	struct wb_policy *pols = NULL;
+	size_t npols = 0, nbinds = 0;
+	char **binds = NULL, sockbuf[256], err[512];
+	struct wb_cgroup *cg = NULL;
+	enum wb_log_level level;
+	static struct serve sv;
+	int opt, rc = 2;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': socket_path = optarg; break;
+		case 'l': scfg.listen = optarg; break;
+		case 'p': policies_dir = optarg; break;
+		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes, 1) < 0) return 2; break;
+		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs, 1) < 0) return 2; break;
+		case 'q': if (parse_count("queue", optarg, &pcfg.queue_max, 0) < 0) return 2; break;
+		case 'r': if (parse_count("recycle", optarg, &pcfg.recycle_after, 0) < 0) return 2; break;
+		case 'm': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (*end == 'K' || *end == 'k') v <<= 10, end++;
+			else if (*end == 'M' || *end == 'm') v <<= 20, end++;
+			if (*end || v < 1024 || v > (1ull << 30)) {
+				fprintf(stderr, "warmbox serve: --max-request: expected 1K to 1024M, got \"%s\"\n", optarg);
+				return 2;
+			}
+			scfg.max_request = (size_t)v;
+			break;
+		}
+		case 'L':
+			if (wb_log_parse_level(optarg, &level) < 0) {
+				fprintf(stderr, "warmbox serve: --log-level: expected error, warn, info or debug\n");
+				return 2;
+			}
+			wb_log_set_level(level);
+			break;
+		case 'h':
+			wb_cli_serve_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "warmbox serve: unknown or incomplete option \"%s\" (see: warmbox help serve)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "warmbox serve: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	if (cpus < 1)
+		cpus = 1;
+	if (!pcfg.zygotes)
+		pcfg.zygotes = (unsigned)cpus;
+	if (!pcfg.max_jobs)
+		pcfg.max_jobs = (unsigned)cpus;
+	if (pcfg.max_jobs > pcfg.zygotes)
+		pcfg.max_jobs = pcfg.zygotes;
+	if (!socket_path)
+		socket_path = wb_cli_default_socket(sockbuf, sizeof(sockbuf));
+	policies_dir = wb_policy_dir(policies_dir);
+	if (load_policies(policies_dir, &pols, &npols, &binds, &nbinds) < 0)
+		return 2;
+	raise_nofile();
+	if (wb_cgroup_open(&cg, err, sizeof(err)) < 0)
+		wb_log(geteuid() == 0 ? WB_LOG_WARN : WB_LOG_INFO, "no usable cgroup, rlimit accounting (%s)", err);
+	pcfg.cg = cg;
+	pcfg.binds = binds;
+	pcfg.nbinds = nbinds;
+	scfg.socket_path = socket_path;
+	scfg.policies = pols;
+	scfg.npolicies = npols;
+	scfg.queue_max = pcfg.queue_max;
+
+	uv_loop_init(&sv.loop);
+	for (int i = 0; i < 2; i++) {
+		uv_signal_init(&sv.loop, &sv.sig[i]);
+		sv.sig[i].data = &sv;
+		uv_signal_start(&sv.sig[i], on_signal, i ? SIGTERM : SIGINT);
+	}
+	/* A client that goes away mid-write must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	if (wb_pool_start(&sv.loop, &pcfg, &sv.pool) < 0) {
+		fprintf(stderr, "warmbox serve: cannot start the pool\n");
+		goto stop;
+	}
+	if (wb_server_start(&sv.loop, sv.pool, &scfg, &sv.srv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "warmbox serve: %s\n", err);
+		goto stop;
+	}
+	wb_log(WB_LOG_INFO, "serving on %s%s%s: %u zygotes, %u jobs at once, queue %u, %zu policies, %s accounting",
+	       socket_path, scfg.listen ? " and tcp " : "", scfg.listen ? scfg.listen : "", pcfg.zygotes,
+	       pcfg.max_jobs, pcfg.queue_max, npols, cg ? (wb_cgroup_mode(cg) == WB_ACCT_CGROUP_V2 ? "cgroup-v2" : "cgroup-v1") : "rlimit");
+	rc = 0;
+	uv_run(&sv.loop, UV_RUN_DEFAULT);
+	goto out;
+stop:
+	/* Start-up failed: close what opened, then leave with status 2. */
+	sv.stopping = true;
+	uv_close((uv_handle_t *)&sv.sig[0], NULL);
+	uv_close((uv_handle_t *)&sv.sig[1], NULL);
+	if (sv.srv)
+		wb_server_close(sv.srv);
+	if (sv.pool)
+		wb_pool_close(sv.pool, NULL, NULL);
+	uv_run(&sv.loop, UV_RUN_DEFAULT);
+out:
+	uv_loop_close(&sv.loop);
+	wb_pool_free(sv.pool);
+	wb_cgroup_close(cg);
+	for (size_t i = 0; i < npols; i++)
+		wb_policy_free(&pols[i]);
+	free(pols);
+	for (size_t i = 0; i < nbinds; i++)
+		free(binds[i]);
+	free(binds);
+	if (rc == 0)
+		wb_log(WB_LOG_INFO, "stopped");
+	return rc;
+}

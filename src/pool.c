@@ -1,0 +1,388 @@
+/* pool.c: the manager side of many zygotes. A slot is started at start-up
+ * and again whenever its zygote dies or is recycled, off any job's path;
+ * jobs wait in a bounded FIFO until a slot is idle. */
+#include "pool.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "idlock.h"
+#include "log.h"
+#include "slot.h"
+
+/* Daemon slots take host uids above the ones `warmbox run` usually gets. */
+#define FIRST_DAEMON_SLOT 1024
+#define RESTART_MAX_MS 10000
+
+enum pstate { PS_STARTING, PS_IDLE, PS_BUSY, PS_DOWN };
+
+struct pslot {
+	struct wb_pool *pool;
+	unsigned n;
+	unsigned idx;            /* host slot number: uid and cgroup */
+	int lock;
+	struct wb_slot *slot;
+	enum pstate state;
+	unsigned jobs;           /* jobs run by the current zygote */
+	unsigned failures;       /* starts in a row that never got warm */
+	struct wb_pool_job *running;
+	uv_timer_t restart;
+};
+
+struct wb_pool {
+	uv_loop_t *loop;
+	struct wb_pool_cfg cfg;
+	struct pslot *slots;
+	struct wb_pool_job *qhead, *qtail;
+	unsigned queued;
+	unsigned running;
+	unsigned timers;         /* restart timers not yet closed */
+	bool closing;
+	void (*closed)(void *data);
+	void *closed_data;
+	struct wb_stats stats;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void dispatch(struct wb_pool *pool);
+static void slot_start(struct pslot *ps);
+
+static void on_restart(uv_timer_t *t)
+{
+	slot_start(t->data);
+}
+
+/* Answers a job that never ran. */
+static void answer_xx(struct wb_pool *pool, struct wb_pool_job *pj, const char *why)
+{
+	struct wb_result *res = calloc(1, sizeof(*res));
+
+	pool->stats.by_status[WB_STATUS_XX]++;
+	if (res) {
+		res->id = pj->job.id;
+		res->status = WB_STATUS_XX;
+		res->exit_code = -1;
+		res->error = strdup(why);
+		res->accounting = wb_accounting_name(wb_cgroup_mode(pool->cfg.cg));
+	}
+	pj->done(pj, res);
+}
+
+static void maybe_closed(struct wb_pool *pool)
+{
+	if (!pool->closing || pool->running || pool->timers || !pool->closed)
+		return;
+	for (unsigned i = 0; i < pool->cfg.zygotes; i++)
+		if (pool->slots[i].slot)
+			return;
+	pool->closed(pool->closed_data);
+	pool->closed = NULL;
+}
+
+/* Takes the zygote down; a new one is started unless the pool is closing.
+ * A job in flight is answered (XX) by wb_slot_close through on_done. */
+static void slot_down(struct pslot *ps, bool replace)
+{
+	struct wb_pool *pool = ps->pool;
+	struct wb_slot *slot = ps->slot;
+	unsigned delay = 0;
+
+	if (!slot)
+		return;
+	if (ps->state == PS_STARTING)
+		ps->failures++;
+	ps->state = PS_DOWN;
+	ps->slot = NULL;
+	wb_slot_close(slot);
+	if (pool->closing) {
+		maybe_closed(pool);
+		return;
+	}
+	if (replace)
+		pool->stats.zygotes_replaced++;
+	/* A zygote that cannot even start must not make us spin. */
+	if (ps->failures)
+		delay = ps->failures * 1000 > RESTART_MAX_MS ? RESTART_MAX_MS : ps->failures * 1000;
+	uv_timer_start(&ps->restart, on_restart, delay, 0);
+}
+
+static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
+{
+	struct pslot *ps = data;
+
+	(void)slot;
+	if (err == 0) {
+		if (ps->state == PS_STARTING) {
+			ps->state = PS_IDLE;
+			ps->failures = 0;
+		}
+		dispatch(ps->pool);
+		return;
+	}
+	wb_log(WB_LOG_WARN, "zygote %u (slot %u): %s; replacing it", ps->n, ps->idx, msg);
+	slot_down(ps, true);
+	dispatch(ps->pool);
+}
+
+static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
+{
+	struct pslot *ps = data;
+	struct wb_pool *pool = ps->pool;
+	struct wb_pool_job *pj = ps->running;
+	uint64_t lat;
+
+	(void)slot;
+	ps->running = NULL;
+	pool->running--;
+	ps->jobs++;
+	pool->stats.jobs_run++;
+	if (res) {
+		pool->stats.by_status[res->status]++;
+		lat = (now_ns() - pj->submitted_ns) / 1000;
+		wb_hist_add(&pool->stats.latency, lat);
+		wb_hist_add(&pool->stats.overhead, lat > res->wall_ms * 1000 ? lat - res->wall_ms * 1000 : 0);
+	}
+	pj->slot = NULL;
+	pj->done(pj, res);
+	if (ps->state == PS_BUSY)
+		ps->state = PS_IDLE;
+	if (ps->state == PS_IDLE &&
+	    (pool->closing || (pool->cfg.recycle_after && ps->jobs >= pool->cfg.recycle_after)))
+		slot_down(ps, false);
+	dispatch(pool);
+	maybe_closed(pool);
+}
+
+static struct pslot *pick_slot(struct wb_pool *pool)
+{
+	struct pslot *idle = NULL;
+
+	for (unsigned i = 0; i < pool->cfg.zygotes; i++) {
+		struct pslot *ps = &pool->slots[i];
+
+		if (ps->state != PS_IDLE)
+			continue;
+		if (wb_slot_spare_ready(ps->slot))
+			return ps;
+		if (!idle)
+			idle = ps;
+	}
+	return idle;
+}
+
+static void dispatch(struct wb_pool *pool)
+{
+	while (pool->qhead && pool->running < pool->cfg.max_jobs) {
+		struct pslot *ps = pick_slot(pool);
+		struct wb_pool_job *pj;
+		int rc;
+
+		if (!ps)
+			return;
+		pj = pool->qhead;
+		pool->qhead = pj->next;
+		if (!pool->qhead)
+			pool->qtail = NULL;
+		pool->queued--;
+		pj->next = NULL;
+		rc = wb_slot_submit(ps->slot, &pj->job, pj->policy, false, on_done, ps);
+		if (rc < 0) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "sandbox: cannot send the job: %s", strerror(-rc));
+			answer_xx(pool, pj, why);
+			continue;
+		}
+		pj->slot = ps;
+		ps->running = pj;
+		ps->state = PS_BUSY;
+		pool->running++;
+	}
+}
+
+static void slot_start(struct pslot *ps)
+{
+	struct wb_pool *pool = ps->pool;
+	struct wb_slot_cfg cfg = {.idx = ps->idx, .binds = pool->cfg.binds, .nbinds = pool->cfg.nbinds,
+				  .cg = pool->cfg.cg};
+	char err[256];
+	int rc;
+
+	if (pool->closing)
+		return;
+	ps->jobs = 0;
+	ps->state = PS_STARTING;
+	rc = wb_slot_start(pool->loop, &cfg, on_state, ps, &ps->slot, err, sizeof(err));
+	if (rc < 0) {
+		wb_log(WB_LOG_ERROR, "zygote %u (slot %u): %s", ps->n, ps->idx, err);
+		ps->failures++;
+		ps->state = PS_DOWN;
+		ps->slot = NULL;
+		uv_timer_start(&ps->restart, on_restart,
+			       ps->failures * 1000 > RESTART_MAX_MS ? RESTART_MAX_MS : ps->failures * 1000, 0);
+	}
+}
+
+int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool **out)
+{
+	struct wb_pool *pool = calloc(1, sizeof(*pool));
+	int rc;
+
+	*out = NULL;
+	if (!pool)
+		return -ENOMEM;
+	pool->loop = loop;
+	pool->cfg = *cfg;
+	pool->stats.started_ns = now_ns();
+	pool->slots = calloc(cfg->zygotes, sizeof(*pool->slots));
+	if (!pool->slots) {
+		free(pool);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < cfg->zygotes; i++) {
+		struct pslot *ps = &pool->slots[i];
+
+		ps->pool = pool;
+		ps->n = i;
+		ps->lock = -1;
+		ps->idx = FIRST_DAEMON_SLOT + i;
+		ps->state = PS_DOWN;
+		uv_timer_init(loop, &ps->restart);
+		ps->restart.data = ps;
+		pool->timers++;
+		/* As root a slot is a host uid: claimed for our lifetime. */
+		if (geteuid() == 0) {
+			rc = wb_idlock_acquire(ps->idx, &ps->idx);
+			if (rc < 0) {
+				wb_log(WB_LOG_ERROR, "no free slot in " WB_IDLOCK_DIR ": %s", strerror(-rc));
+				*out = pool;
+				return rc;
+			}
+			ps->lock = rc;
+		}
+	}
+	for (unsigned i = 0; i < cfg->zygotes; i++)
+		slot_start(&pool->slots[i]);
+	*out = pool;
+	return 0;
+}
+
+int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj)
+{
+	if (pool->closing)
+		return -ESHUTDOWN;
+	if (pool->queued >= pool->cfg.queue_max)
+		return -EAGAIN;
+	pj->next = NULL;
+	pj->slot = NULL;
+	pj->cancelled = false;
+	pj->submitted_ns = now_ns();
+	if (pool->qtail)
+		pool->qtail->next = pj;
+	else
+		pool->qhead = pj;
+	pool->qtail = pj;
+	pool->queued++;
+	dispatch(pool);
+	return 0;
+}
+
+void wb_pool_cancel(struct wb_pool *pool, struct wb_pool_job *pj)
+{
+	struct wb_pool_job **at;
+
+	pj->cancelled = true;
+	if (pj->slot) {
+		wb_slot_kill_job(pj->slot->slot);
+		return;
+	}
+	for (at = &pool->qhead; *at; at = &(*at)->next) {
+		if (*at != pj)
+			continue;
+		*at = pj->next;
+		if (pool->qtail == pj) {
+			pool->qtail = NULL;
+			for (struct wb_pool_job *q = pool->qhead; q; q = q->next)
+				pool->qtail = q;
+		}
+		pool->queued--;
+		answer_xx(pool, pj, "cancelled: the client went away");
+		return;
+	}
+}
+
+void wb_pool_state(const struct wb_pool *pool, struct wb_pool_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->zygotes = pool->cfg.zygotes;
+	st->queued = pool->queued;
+	st->accounting = wb_cgroup_mode(pool->cfg.cg);
+	for (unsigned i = 0; i < pool->cfg.zygotes; i++) {
+		const struct pslot *ps = &pool->slots[i];
+
+		st->busy += ps->state == PS_BUSY;
+		st->starting += ps->state == PS_STARTING || ps->state == PS_DOWN;
+		st->warm += ps->state == PS_IDLE && wb_slot_spare_ready(ps->slot);
+	}
+}
+
+struct wb_stats *wb_pool_stats(struct wb_pool *pool)
+{
+	return &pool->stats;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	struct pslot *ps = h->data;
+	struct wb_pool *pool = ps->pool;
+
+	pool->timers--;
+	wb_idlock_release(ps->lock);
+	ps->lock = -1;
+	maybe_closed(pool);
+}
+
+void wb_pool_close(struct wb_pool *pool, void (*closed)(void *data), void *data)
+{
+	if (pool->closing)
+		return;
+	pool->closing = true;
+	pool->closed = closed;
+	pool->closed_data = data;
+	while (pool->qhead) {
+		struct wb_pool_job *pj = pool->qhead;
+
+		pool->qhead = pj->next;
+		pool->queued--;
+		answer_xx(pool, pj, "the daemon is shutting down");
+	}
+	pool->qtail = NULL;
+	for (unsigned i = 0; i < pool->cfg.zygotes; i++) {
+		struct pslot *ps = &pool->slots[i];
+
+		uv_timer_stop(&ps->restart);
+		uv_close((uv_handle_t *)&ps->restart, timer_closed);
+		if (ps->state != PS_BUSY)
+			slot_down(ps, false);
+	}
+	maybe_closed(pool);
+}
+
+void wb_pool_free(struct wb_pool *pool)
+{
+	if (!pool)
+		return;
+	free(pool->slots);
+	free(pool);
+}

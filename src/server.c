@@ -1,0 +1,625 @@
+/* server.c: listeners and connections. A connection owns its read buffer
+ * and its jobs in flight; results are written as they come, and a client
+ * that does not read them stops being read (bounded memory). */
+#include "server.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ndjson.h"
+#include "result.h"
+#include "slot.h"
+
+#define READ_CHUNK 65536
+
+struct conn;
+
+struct req {
+	struct wb_pool_job pj;
+	struct conn *conn;
+	struct req *prev, *next;
+};
+
+struct conn {
+	struct wb_server *srv;
+	union {
+		uv_stream_t stream;
+		uv_pipe_t pipe;
+		uv_tcp_t tcp;
+	} h;
+	char *buf;
+	size_t len, cap;
+	size_t unsent;           /* bytes written but not yet flushed */
+	struct req *reqs;        /* jobs in flight */
+	unsigned inflight;
+	bool paused;             /* reading stopped: too much unsent */
+	bool leaving;            /* the client went away or must go */
+	bool closed;             /* uv_close called */
+	struct conn *prev, *next;
+};
+
+struct wb_server {
+	uv_loop_t *loop;
+	struct wb_pool *pool;
+	struct wb_server_cfg cfg;
+	char *socket_path;
+	uv_pipe_t unix_h;
+	uv_tcp_t tcp_h;
+	bool has_unix, has_tcp;
+	bool closing;
+	struct conn *conns;
+	unsigned nconns;
+	unsigned handles;        /* listener handles not yet closed */
+};
+
+struct write_req {
+	uv_write_t w;
+	struct conn *conn;
+	size_t len;
+	char data[];
+};
+
+static void conn_maybe_close(struct conn *c);
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* ---- writing ---- */
+
+static void on_written(uv_write_t *w, int status)
+{
+	struct write_req *wr = (struct write_req *)w;
+	struct conn *c = wr->conn;
+
+	c->unsent -= wr->len;
+	free(wr);
+	if (status < 0 && !c->leaving) {
+		wb_log(WB_LOG_INFO, "client write failed: %s", uv_strerror(status));
+		c->leaving = true;
+	}
+	if (c->paused && !c->leaving && c->unsent < c->srv->cfg.max_unsent / 2) {
+		c->paused = false;
+		uv_read_start(&c->h.stream, on_alloc, on_read);
+	}
+	conn_maybe_close(c);
+}
+
+static void send_line(struct conn *c, const char *text)
+{
+	size_t len = strlen(text);
+	struct write_req *wr;
+	uv_buf_t buf;
+
+	if (c->leaving || c->closed)
+		return;
+	wr = malloc(sizeof(*wr) + len + 1);
+	if (!wr) {
+		c->leaving = true;
+		return;
+	}
+	memcpy(wr->data, text, len);
+	wr->data[len] = '\n';
+	wr->len = len + 1;
+	wr->conn = c;
+	buf = uv_buf_init(wr->data, (unsigned)wr->len);
+	if (uv_write(&wr->w, &c->h.stream, &buf, 1, on_written) < 0) {
+		free(wr);
+		c->leaving = true;
+		return;
+	}
+	c->unsent += wr->len;
+	if (!c->paused && c->unsent > c->srv->cfg.max_unsent) {
+		/* A client that sends but does not read costs us memory. */
+		c->paused = true;
+		uv_read_stop(&c->h.stream);
+	}
+}
+
+static void send_error(struct conn *c, const char *id, const char *error);
+
+/* A request we answer without running it. */
+static void reject(struct conn *c, const char *id, const char *error)
+{
+	wb_pool_stats(c->srv->pool)->rejected++;
+	send_error(c, id, error);
+}
+
+static void send_error(struct conn *c, const char *id, const char *error)
+{
+	struct wb_result r = {.id = id, .status = WB_STATUS_XX, .exit_code = -1, .error = (char *)error};
+	char *json = wb_result_to_json(&r);
+
+	if (json)
+		send_line(c, json);
+	free(json);
+}
+
+/* ---- jobs ---- */
+
+static void req_unlink(struct req *r)
+{
+	struct conn *c = r->conn;
+
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		c->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	c->inflight--;
+}
+
+static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
+{
+	struct req *r = (struct req *)pj;
+	struct conn *c = r->conn;
+
+	req_unlink(r);
+	if (!pj->cancelled) {
+		char *json = res ? wb_result_to_json(res) : NULL;
+
+		if (json)
+			send_line(c, json);
+		else
+			send_error(c, pj->job.id, "manager: out of memory rendering the result");
+		free(json);
+	}
+	wb_result_free(res);
+	free(res);
+	wb_job_free(&pj->job);
+	free(r);
+	conn_maybe_close(c);
+}
+
+static const struct wb_policy *find_policy(const struct wb_server *srv, const char *name)
+{
+	for (size_t i = 0; i < srv->cfg.npolicies; i++)
+		if (strcmp(srv->cfg.policies[i].name, name) == 0)
+			return &srv->cfg.policies[i];
+	return NULL;
+}
+
+static void handle_job(struct conn *c, const char *line, size_t len)
+{
+	struct req *r = calloc(1, sizeof(*r));
+	char err[WB_ERR_LEN], msg[WB_ERR_LEN + 32];
+	int rc;
+
+	if (!r) {
+		send_error(c, NULL, "manager: out of memory");
+		return;
+	}
+	rc = wb_job_parse(line, len, &r->pj.job, err, sizeof(err));
+	if (rc < 0) {
+		char *id = wb_job_peek_id(line, len);
+
+		snprintf(msg, sizeof(msg), "invalid job: %s", err);
+		reject(c, id, msg);
+		free(id);
+		free(r);
+		return;
+	}
+	r->pj.policy = find_policy(c->srv, r->pj.job.policy);
+	if (!r->pj.policy || r->pj.job.network) {
+		snprintf(msg, sizeof(msg), "invalid job: %s", r->pj.policy
+			 ? "network: this daemon runs jobs without network"
+			 : "policy: no such policy");
+		reject(c, r->pj.job.id, msg);
+		wb_job_free(&r->pj.job);
+		free(r);
+		return;
+	}
+	r->pj.done = on_job_done;
+	r->conn = c;
+	r->next = c->reqs;
+	if (c->reqs)
+		c->reqs->prev = r;
+	c->reqs = r;
+	c->inflight++;
+	rc = wb_pool_submit(c->srv->pool, &r->pj);
+	if (rc < 0) {
+		req_unlink(r);
+		reject(c, r->pj.job.id, rc == -EAGAIN ? "queue full: try again later"
+							 : "the daemon is shutting down");
+		wb_job_free(&r->pj.job);
+		free(r);
+	}
+}
+
+/* ---- special requests ---- */
+
+static void add_hist(cJSON *o, const char *name, const struct wb_hist *h)
+{
+	cJSON *q = cJSON_AddObjectToObject(o, name);
+
+	cJSON_AddNumberToObject(q, "p50", (double)wb_hist_quantile(h, 0.50));
+	cJSON_AddNumberToObject(q, "p99", (double)wb_hist_quantile(h, 0.99));
+	cJSON_AddNumberToObject(q, "count", (double)h->count);
+}
+
+static void send_stats(struct conn *c)
+{
+	struct wb_pool_state st;
+	struct wb_stats *s = wb_pool_stats(c->srv->pool);
+	cJSON *o = cJSON_CreateObject(), *by;
+	struct timespec ts;
+	char *json;
+
+	wb_pool_state(c->srv->pool, &st);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	cJSON_AddStringToObject(o, "op", "stats");
+	cJSON_AddNumberToObject(o, "zygotes", st.zygotes);
+	cJSON_AddNumberToObject(o, "warm", st.warm);
+	cJSON_AddNumberToObject(o, "busy", st.busy);
+	cJSON_AddNumberToObject(o, "starting", st.starting);
+	cJSON_AddNumberToObject(o, "queue_depth", st.queued);
+	cJSON_AddNumberToObject(o, "queue_max", c->srv->cfg.queue_max);
+	cJSON_AddNumberToObject(o, "jobs_run", (double)s->jobs_run);
+	by = cJSON_AddObjectToObject(o, "by_status");
+	for (int i = 0; i <= WB_STATUS_XX; i++)
+		cJSON_AddNumberToObject(by, wb_status_name((enum wb_status)i), (double)s->by_status[i]);
+	cJSON_AddNumberToObject(o, "rejected", (double)s->rejected);
+	cJSON_AddNumberToObject(o, "zygotes_replaced", (double)s->zygotes_replaced);
+	add_hist(o, "latency_us", &s->latency);
+	add_hist(o, "overhead_us", &s->overhead);
+	cJSON_AddStringToObject(o, "accounting", wb_accounting_name(st.accounting));
+	cJSON_AddNumberToObject(o, "connections", c->srv->nconns);
+	cJSON_AddNumberToObject(o, "uptime_s",
+				(double)(((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
+					  s->started_ns) / 1000000000ull));
+	json = cJSON_PrintUnformatted(o);
+	if (json)
+		send_line(c, json);
+	free(json);
+	cJSON_Delete(o);
+}
+
+/* {"op": ...} requests; false when the line is not one (then it is a job,
+ * and the job parser says what is wrong with it). */
+static bool handle_op(struct conn *c, const char *line, size_t len)
+{
+	cJSON *root;
+	const cJSON *op;
+	bool handled = true;
+
+	if (!memmem(line, len, "\"op\"", 4))
+		return false;
+	root = cJSON_ParseWithLength(line, len);
+	op = cJSON_GetObjectItemCaseSensitive(root, "op");
+	if (!cJSON_IsString(op))
+		handled = false;
+	else if (strcmp(op->valuestring, "ping") == 0)
+		send_line(c, "{\"op\":\"ping\",\"ok\":true}");
+	else if (strcmp(op->valuestring, "stats") == 0)
+		send_stats(c);
+	else
+		send_error(c, NULL, "unknown op (known: ping, stats)");
+	cJSON_Delete(root);
+	return handled;
+}
+
+/* ---- reading ---- */
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	size_t limit = c->srv->cfg.max_request + READ_CHUNK;
+
+	(void)hint;
+	if (c->cap - c->len < READ_CHUNK && c->cap < limit) {
+		size_t cap = c->cap ? c->cap * 2 : 2 * READ_CHUNK;
+		char *nb;
+
+		if (cap > limit)
+			cap = limit;
+		nb = realloc(c->buf, cap);
+		if (nb) {
+			c->buf = nb;
+			c->cap = cap;
+		}
+	}
+	*buf = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void conn_leave(struct conn *c)
+{
+	if (c->leaving)
+		return;
+	c->leaving = true;
+	uv_read_stop(&c->h.stream);
+	/* Its jobs are killed (or dropped from the queue); each still calls
+	 * on_job_done, which frees it. */
+	for (struct req *r = c->reqs, *next; r; r = next) {
+		next = r->next;
+		wb_pool_cancel(c->srv->pool, &r->pj);
+	}
+	conn_maybe_close(c);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+	size_t off = 0;
+
+	(void)buf;
+	if (nread < 0) {
+		/* EOF or error: the client is gone, half a line included. */
+		conn_leave(c);
+		return;
+	}
+	c->len += (size_t)nread;
+	while (!c->leaving && off < c->len) {
+		size_t line_len = 0;
+		ssize_t n = wb_ndjson_next(c->buf + off, c->len - off, c->srv->cfg.max_request, &line_len);
+
+		if (n == WB_NDJSON_NEED_MORE)
+			break;
+		if (n == WB_NDJSON_TOO_LONG) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "request over the size limit of %zu bytes; closing",
+				 c->srv->cfg.max_request);
+			send_error(c, NULL, msg);
+			wb_pool_stats(c->srv->pool)->rejected++;
+			conn_leave(c);
+			return;
+		}
+		if (line_len > 0 && !handle_op(c, c->buf + off, line_len))
+			handle_job(c, c->buf + off, line_len);
+		off += (size_t)n;
+	}
+	if (off) {
+		memmove(c->buf, c->buf + off, c->len - off);
+		c->len -= off;
+	}
+}
+
+/* ---- connection life ---- */
+
+/* The server goes once its listeners and connections have all closed. */
+static void server_maybe_free(struct wb_server *srv)
+{
+	if (!srv->closing || srv->handles || srv->conns)
+		return;
+	free(srv->socket_path);
+	free(srv);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	struct wb_server *srv = c->srv;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	free(c->buf);
+	free(c);
+	server_maybe_free(srv);
+}
+
+static void on_shutdown(uv_shutdown_t *sr, int status)
+{
+	struct conn *c = sr->data;
+
+	(void)status;
+	free(sr);
+	uv_close((uv_handle_t *)&c->h.stream, on_conn_closed);
+}
+
+/* A leaving connection closes once its jobs are answered and its results
+ * flushed; on server close, all do. */
+static void conn_maybe_close(struct conn *c)
+{
+	uv_shutdown_t *sr;
+
+	if (c->closed || c->inflight || c->unsent || !(c->leaving || c->srv->closing))
+		return;
+	c->closed = true;
+	uv_read_stop(&c->h.stream);
+	sr = malloc(sizeof(*sr));
+	if (sr) {
+		sr->data = c;
+		if (uv_shutdown(sr, &c->h.stream, on_shutdown) == 0)
+			return;
+		free(sr);
+	}
+	uv_close((uv_handle_t *)&c->h.stream, on_conn_closed);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+	struct wb_server *srv = listener->data;
+	struct conn *c;
+	int rc;
+
+	if (status < 0 || srv->closing)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->srv = srv;
+	if (listener == (uv_stream_t *)&srv->unix_h)
+		rc = uv_pipe_init(srv->loop, &c->h.pipe, 0);
+	else
+		rc = uv_tcp_init(srv->loop, &c->h.tcp);
+	if (rc < 0) {
+		free(c);
+		return;
+	}
+	c->h.stream.data = c;
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+	if (uv_accept(listener, &c->h.stream) < 0 || uv_read_start(&c->h.stream, on_alloc, on_read) < 0) {
+		wb_log(WB_LOG_WARN, "cannot accept a client");
+		c->closed = true;
+		uv_close((uv_handle_t *)&c->h.stream, on_conn_closed);
+	}
+}
+
+/* ---- listeners ---- */
+
+/* A socket file left by a daemon that died is removed; one a live daemon
+ * answers on is not ours to take. */
+static int claim_socket_path(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", path);
+		return -EEXIST;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "%s: another warmbox daemon is listening there", path);
+		return -EADDRINUSE;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	wb_log(WB_LOG_INFO, "removed stale socket %s", path);
+	return 0;
+}
+
+static int listen_unix(struct wb_server *srv, const char *path, char *err, size_t errlen)
+{
+	int rc = claim_socket_path(path, err, errlen);
+
+	if (rc < 0) {
+		if (!*err)
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	uv_pipe_init(srv->loop, &srv->unix_h, 0);
+	srv->unix_h.data = srv;
+	srv->has_unix = true;
+	srv->handles++;
+	if ((rc = uv_pipe_bind(&srv->unix_h, path)) < 0 || chmod(path, 0660) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)&srv->unix_h, 511, on_connection)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, rc < 0 ? uv_strerror(rc) : strerror(errno));
+		return rc < 0 ? rc : -errno;
+	}
+	srv->socket_path = strdup(path);
+	return srv->socket_path ? 0 : -ENOMEM;
+}
+
+/* HOST:PORT, [IPv6]:PORT, or PORT alone (loopback). */
+static int listen_tcp(struct wb_server *srv, const char *spec, char *err, size_t errlen)
+{
+	char host[128] = "127.0.0.1";
+	const char *colon = strrchr(spec, ':');
+	struct sockaddr_storage sa;
+	char *end;
+	long port;
+	int rc;
+
+	if (colon) {
+		size_t hlen = (size_t)(colon - spec);
+
+		if (hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, spec, hlen);
+		host[hlen] = '\0';
+		if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+			memmove(host, host + 1, hlen - 2);
+			host[hlen - 2] = '\0';
+		}
+	}
+	port = strtol(colon ? colon + 1 : spec, &end, 10);
+	if (*end || port <= 0 || port > 65535)
+		goto bad;
+	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&sa) != 0 &&
+	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&sa) != 0)
+		goto bad;
+	uv_tcp_init(srv->loop, &srv->tcp_h);
+	srv->tcp_h.data = srv;
+	srv->has_tcp = true;
+	srv->handles++;
+	if ((rc = uv_tcp_bind(&srv->tcp_h, (struct sockaddr *)&sa, 0)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)&srv->tcp_h, 511, on_connection)) < 0) {
+		snprintf(err, errlen, "--listen %s: %s", spec, uv_strerror(rc));
+		return rc;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "--listen %s: expected HOST:PORT (IPv4, [IPv6]) or PORT", spec);
+	return -EINVAL;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	struct wb_server *srv = h->data;
+
+	srv->handles--;
+	server_maybe_free(srv);
+}
+
+void wb_server_stop_accepting(struct wb_server *srv)
+{
+	if (srv->has_unix && !uv_is_closing((uv_handle_t *)&srv->unix_h)) {
+		uv_close((uv_handle_t *)&srv->unix_h, on_listener_closed);
+		if (srv->socket_path)
+			unlink(srv->socket_path);
+	}
+	if (srv->has_tcp && !uv_is_closing((uv_handle_t *)&srv->tcp_h))
+		uv_close((uv_handle_t *)&srv->tcp_h, on_listener_closed);
+}
+
+void wb_server_close(struct wb_server *srv)
+{
+	srv->closing = true;
+	wb_server_stop_accepting(srv);
+	for (struct conn *c = srv->conns, *next; c; c = next) {
+		next = c->next;
+		conn_maybe_close(c);
+	}
+	server_maybe_free(srv);
+}
+
+int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_server_cfg *cfg,
+		    struct wb_server **out, char *err, size_t errlen)
+{
+	struct wb_server *srv = calloc(1, sizeof(*srv));
+	int rc = 0;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (!srv)
+		return -ENOMEM;
+	srv->loop = loop;
+	srv->pool = pool;
+	srv->cfg = *cfg;
+	*out = srv;
+	if (cfg->socket_path && (rc = listen_unix(srv, cfg->socket_path, err, errlen)) < 0)
+		return rc;
+	if (cfg->listen && (rc = listen_tcp(srv, cfg->listen, err, errlen)) < 0)
+		return rc;
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* server.h: the daemon's listeners (Unix socket, TCP) and connections: the
+ * NDJSON protocol of SPEC.md "Daemon protocol" on top of the pool. */
+#ifndef WB_SERVER_H
+#define WB_SERVER_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "policy.h"
+#include "pool.h"
+
+struct wb_server;
+
+struct wb_server_cfg {
+	const char *socket_path;         /* NULL: no Unix socket */
+	const char *listen;              /* HOST:PORT or NULL */
+	size_t max_request;              /* bytes per line */
+	size_t max_unsent;               /* unsent result bytes before we stop reading a client */
+	const struct wb_policy *policies;
+	size_t npolicies;
+	unsigned queue_max;              /* for stats */
+};
+
+/* Binds and listens. -errno with the reason in err. */
+int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_server_cfg *cfg,
+		    struct wb_server **out, char *err, size_t errlen);
+
+/* Stops accepting; connections stay until their jobs are answered. */
+void wb_server_stop_accepting(struct wb_server *srv);
+
+/* Closes every connection once its pending results are written, removes
+ * the socket file; the server is freed when its last handle is. */
+void wb_server_close(struct wb_server *srv);
+
+#endif
