@@ -394,8 +394,15 @@ static void watch(struct job *j)
 				if (on_manager(j))
 					return;
 			} else if (pfd[i].fd == j->listener) {
-				if (on_notification(j))
+				/* Without POLLIN this is the filter's last user
+				 * gone: the listener stays "ready" from now on,
+				 * and polling it again would spin. */
+				if (!(pfd[i].revents & POLLIN)) {
+					close(j->listener);
+					j->listener = -1;
+				} else if (on_notification(j)) {
 					return;
+				}
 			} else if (pfd[i].fd == j->handoff) {
 				on_handoff(j);
 			}
