@@ -41,7 +41,8 @@ void wb_cli_serve_usage(FILE *f)
 	      "  --recycle N         replace a zygote after N jobs (default 10000, 0 = never)\n"
 	      "  --max-request SIZE  longest request line (default 64M)\n"
 	      "  --policies DIR      where policies are found\n"
-	      "  --log-level LEVEL   error, warn, info (default) or debug\n",
+	      "  --log-level LEVEL   error, warn, info (default) or debug\n"
+	      "  --trace             add sandbox timings (\"trace\") to every result\n",
 	      f);
 }
 
@@ -144,7 +145,8 @@ int wb_cli_serve(int argc, char **argv)
 		{"zygotes", required_argument, NULL, 'z'}, {"jobs", required_argument, NULL, 'j'},
 		{"queue", required_argument, NULL, 'q'}, {"recycle", required_argument, NULL, 'r'},
 		{"max-request", required_argument, NULL, 'm'}, {"policies", required_argument, NULL, 'p'},
-		{"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
+		{"log-level", required_argument, NULL, 'L'}, {"trace", no_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -167,6 +169,7 @@ int wb_cli_serve(int argc, char **argv)
 		case 's': socket_path = optarg; break;
 		case 'l': scfg.listen = optarg; break;
 		case 'p': policies_dir = optarg; break;
+		case 't': pcfg.trace = true; break;
 		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes, 1) < 0) return 2; break;
 		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs, 1) < 0) return 2; break;
 		case 'q': if (parse_count("queue", optarg, &pcfg.queue_max, 0) < 0) return 2; break;

@@ -196,7 +196,7 @@ static void dispatch(struct wb_pool *pool)
 			pool->qtail = NULL;
 		pool->queued--;
 		pj->next = NULL;
-		rc = wb_slot_submit(ps->slot, &pj->job, pj->policy, false, on_done, ps);
+		rc = wb_slot_submit(ps->slot, &pj->job, pj->policy, pool->cfg.trace, on_done, ps);
 		if (rc < 0) {
 			char why[128];
 

@@ -41,6 +41,7 @@ struct wb_pool_cfg {
 	char *const *binds;              /* union of the policies' binds */
 	size_t nbinds;
 	struct wb_cgroup *cg;            /* NULL: rlimit accounting */
+	bool trace;                      /* add --trace timings to every result */
 };
 
 int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool **out);

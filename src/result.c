@@ -280,7 +280,7 @@ static void put_files(struct out *o, const struct wb_result *r)
 }
 
 static const char *const trace_stage_names[WB_RESULT_TRACE_STAGES] = {
-	"decode", "files", "clone", "fds", "creds", "seccomp",
+	"decode", "files", "clone", "fds", "creds", "seccomp", "run", "report",
 };
 
 char *wb_result_to_json(const struct wb_result *r)
@@ -326,6 +326,8 @@ char *wb_result_to_json(const struct wb_result *r)
 		put_u64(&o, r->trace_send_to_exec_us);
 		puts_raw(&o, ",\"recv_to_exec_us\":");
 		put_u64(&o, r->trace_recv_to_exec_us);
+		puts_raw(&o, ",\"send_to_report_us\":");
+		put_u64(&o, r->trace_send_to_report_us);
 		puts_raw(&o, ",\"stages_us\":{");
 		for (int i = 0; i < WB_RESULT_TRACE_STAGES; i++) {
 			puts_raw(&o, i ? ",\"" : "\"");

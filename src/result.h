@@ -32,8 +32,8 @@ struct wb_outfile {
 };
 
 /* Stages between wire.h's trace points: decode, files, clone, fds, creds,
- * seccomp. */
-#define WB_RESULT_TRACE_STAGES 6
+ * seccomp, run (execve to everything reaped), report. */
+#define WB_RESULT_TRACE_STAGES 8
 
 struct wb_result {
 	const char *id;      /* borrowed from the job; NULL renders as null */
@@ -57,6 +57,7 @@ struct wb_result {
 	bool has_trace;
 	uint64_t trace_send_to_exec_us;
 	uint64_t trace_recv_to_exec_us;
+	uint64_t trace_send_to_report_us;
 	uint64_t trace_stage_us[WB_RESULT_TRACE_STAGES];
 };
 

@@ -266,6 +266,8 @@ static void build_result(struct run *r)
 		res->has_trace = true;
 		res->trace_send_to_exec_us = (m->trace[WB_TRACE_EXEC] - r->sent_ns) / 1000;
 		res->trace_recv_to_exec_us = (m->trace[WB_TRACE_EXEC] - m->trace[WB_TRACE_RECV]) / 1000;
+		res->trace_send_to_report_us = m->trace[WB_TRACE_REPORT] > r->sent_ns ?
+			(m->trace[WB_TRACE_REPORT] - r->sent_ns) / 1000 : 0;
 		for (int i = 1; i < WB_TRACE_POINTS; i++)
 			res->trace_stage_us[i - 1] = m->trace[i] > m->trace[i - 1] ?
 				(m->trace[i] - m->trace[i - 1]) / 1000 : 0;
