@@ -45,19 +45,29 @@ char *wb_base64_encode(const unsigned char *data, size_t len)
 	return out;
 }
 
+/* The sextet of each byte, -1 for bytes outside the alphabet. */
+static const signed char sextets[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
 static int sextet(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return sextets[c];
 }
 
 static bool is_space(unsigned char c)
@@ -114,6 +124,21 @@ int wb_base64_decode(const char *text, unsigned char **out, size_t *outlen)
 	if (!buf)
 		return -ENOMEM;
 	for (; *p; p++) {
+		/* Fast path: a whole quantum of alphabet characters at once,
+		 * the common case for unwrapped base64. */
+		if (nq == 0 && !padded && len - (size_t)(p - (const unsigned char *)text) >= 4) {
+			int a0 = sextets[p[0]], a1 = sextets[p[1]], a2 = sextets[p[2]], a3 = sextets[p[3]];
+
+			if ((a0 | a1 | a2 | a3) >= 0) {
+				uint32_t v = (uint32_t)a0 << 18 | (uint32_t)a1 << 12 | (uint32_t)a2 << 6 | (uint32_t)a3;
+
+				buf[n++] = (unsigned char)(v >> 16);
+				buf[n++] = (unsigned char)(v >> 8);
+				buf[n++] = (unsigned char)v;
+				p += 3;
+				continue;
+			}
+		}
 		if (is_space(*p))
 			continue;
 		if (padded)

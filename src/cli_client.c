@@ -12,6 +12,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Jobs sent and not yet answered, at most: more would only meet a full
+ * queue on a busy daemon. */
+#define SUBMIT_WINDOW 256
+
 #define EXIT_OK 0
 #define EXIT_SANDBOX 1
 #define EXIT_USAGE 2
@@ -165,6 +169,29 @@ static char *read_all(FILE *in, size_t *len)
 	return buf;
 }
 
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Lets more job lines into the window while it has room: *counted is
+ * how far lines have been let in (whole lines only), *queued how many of
+ * them are jobs. Sending may go up to *counted. */
+static void open_window(const char *data, size_t len, size_t *counted, size_t *queued, size_t answers)
+{
+	while (*counted < len && *queued - answers < SUBMIT_WINDOW) {
+		const char *nl = memchr(data + *counted, '\n', len - *counted);
+		size_t next = nl ? (size_t)(nl - data) + 1 : len;
+
+		if (!blank(data + *counted, next - *counted - (nl ? 1 : 0)))
+			(*queued)++;
+		*counted = next;
+	}
+}
+
 static int judge_line(const char *line, int worst)
 {
 	/* Results are single-line JSON written by the daemon: a substring
@@ -181,7 +208,7 @@ int wb_cli_submit(int argc, char **argv)
 	struct opts o = {0};
 	FILE *in = stdin;
 	char *data, *rbuf = NULL;
-	size_t len, off = 0, rlen = 0, rcap = 0, jobs = 0, answers = 0;
+	size_t len, off = 0, rlen = 0, rcap = 0, jobs = 0, answers = 0, queued = 0, counted = 0;
 	int fd, rc = parse(argc, argv, &o, true), worst = EXIT_OK;
 
 	if (rc)
@@ -208,14 +235,18 @@ int wb_cli_submit(int argc, char **argv)
 		free(data);
 		return EXIT_SANDBOX;
 	}
-	/* Pipelined: keep sending while results come back. */
+	/* Pipelined: keep sending while results come back, up to a window. */
 	while (answers < jobs) {
-		struct pollfd p = {.fd = fd, .events = POLLIN | (off < len ? POLLOUT : 0)};
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		open_window(data, len, &counted, &queued, answers);
+		if (off < counted)
+			p.events |= POLLOUT;
 
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			break;
 		if (p.revents & POLLOUT) {
-			ssize_t n = send(fd, data + off, len - off, MSG_NOSIGNAL);
+			ssize_t n = send(fd, data + off, counted - off, MSG_NOSIGNAL);
 
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				break;

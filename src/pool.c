@@ -68,7 +68,10 @@ static void answer_xx(struct wb_pool *pool, struct wb_pool_job *pj, const char *
 {
 	struct wb_result *res = calloc(1, sizeof(*res));
 
-	pool->stats.by_status[WB_STATUS_XX]++;
+	if (pj->cancelled)
+		pool->stats.cancelled++;
+	else
+		pool->stats.by_status[WB_STATUS_XX]++;
 	if (res) {
 		res->id = pj->job.id;
 		res->status = WB_STATUS_XX;
@@ -140,18 +143,21 @@ static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 	struct pslot *ps = data;
 	struct wb_pool *pool = ps->pool;
 	struct wb_pool_job *pj = ps->running;
-	uint64_t lat;
+	uint64_t lat, run;
 
 	(void)slot;
 	ps->running = NULL;
 	pool->running--;
 	ps->jobs++;
 	pool->stats.jobs_run++;
-	if (res) {
+	if (pj->cancelled)
+		pool->stats.cancelled++;
+	else if (res) {
 		pool->stats.by_status[res->status]++;
 		lat = (now_ns() - pj->submitted_ns) / 1000;
+		run = (now_ns() - pj->dispatched_ns) / 1000;
 		wb_hist_add(&pool->stats.latency, lat);
-		wb_hist_add(&pool->stats.overhead, lat > res->wall_ms * 1000 ? lat - res->wall_ms * 1000 : 0);
+		wb_hist_add(&pool->stats.overhead, run > res->wall_ms * 1000 ? run - res->wall_ms * 1000 : 0);
 	}
 	pj->slot = NULL;
 	pj->done(pj, res);
@@ -205,6 +211,7 @@ static void dispatch(struct wb_pool *pool)
 			continue;
 		}
 		pj->slot = ps;
+		pj->dispatched_ns = now_ns();
 		ps->running = pj;
 		ps->state = PS_BUSY;
 		pool->running++;

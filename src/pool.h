@@ -30,6 +30,7 @@ struct wb_pool_job {
 	struct wb_pool_job *next;
 	struct pslot *slot;
 	uint64_t submitted_ns;
+	uint64_t dispatched_ns;
 	bool cancelled;
 };
 

@@ -267,6 +267,7 @@ static void send_stats(struct conn *c)
 	for (int i = 0; i <= WB_STATUS_XX; i++)
 		cJSON_AddNumberToObject(by, wb_status_name((enum wb_status)i), (double)s->by_status[i]);
 	cJSON_AddNumberToObject(o, "rejected", (double)s->rejected);
+	cJSON_AddNumberToObject(o, "cancelled", (double)s->cancelled);
 	cJSON_AddNumberToObject(o, "zygotes_replaced", (double)s->zygotes_replaced);
 	add_hist(o, "latency_us", &s->latency);
 	add_hist(o, "overhead_us", &s->overhead);

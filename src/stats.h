@@ -24,9 +24,10 @@ struct wb_stats {
 	uint64_t jobs_run;
 	uint64_t by_status[WB_STATUS_XX + 1];
 	uint64_t rejected;       /* invalid, malformed, queue full */
+	uint64_t cancelled;      /* the client left before the result */
 	uint64_t zygotes_replaced;
-	struct wb_hist latency;  /* request parsed → result ready */
-	struct wb_hist overhead; /* latency minus the program's wall time */
+	struct wb_hist latency;  /* request parsed → result ready, queueing included */
+	struct wb_hist overhead; /* dispatch → result, minus the program's wall time */
 };
 
 #endif
