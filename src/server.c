@@ -128,6 +128,7 @@ static void send_error(struct conn *c, const char *id, const char *error);
 /* A request we answer without running it. */
 static void reject(struct conn *c, const char *id, const char *error)
 {
+	wb_log(WB_LOG_DEBUG, "client request refused: %s", error);
 	wb_pool_stats(c->srv->pool)->rejected++;
 	send_error(c, id, error);
 }
@@ -368,8 +369,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 			snprintf(msg, sizeof(msg), "request over the size limit of %zu bytes; closing",
 				 c->srv->cfg.max_request);
-			send_error(c, NULL, msg);
-			wb_pool_stats(c->srv->pool)->rejected++;
+			wb_log(WB_LOG_INFO, "client sent a line over %zu bytes; closing it", c->srv->cfg.max_request);
+			reject(c, NULL, msg);
 			conn_leave(c);
 			return;
 		}
