@@ -187,6 +187,32 @@ static struct pslot *pick_slot(struct wb_pool *pool)
 	return idle;
 }
 
+static void unlink_queued(struct wb_pool *pool, struct wb_pool_job *prev, struct wb_pool_job *pj)
+{
+	if (prev)
+		prev->next = pj->next;
+	else
+		pool->qhead = pj->next;
+	if (pool->qtail == pj)
+		pool->qtail = prev;
+	pool->queued--;
+	pj->next = NULL;
+}
+
+/* Unlinks the first job not held back by its client, or returns NULL. */
+static struct wb_pool_job *take_job(struct wb_pool *pool)
+{
+	struct wb_pool_job *prev = NULL;
+
+	for (struct wb_pool_job *pj = pool->qhead; pj; prev = pj, pj = pj->next) {
+		if (!pj->held || !*pj->held) {
+			unlink_queued(pool, prev, pj);
+			return pj;
+		}
+	}
+	return NULL;
+}
+
 static void dispatch(struct wb_pool *pool)
 {
 	while (pool->qhead && pool->running < pool->cfg.max_jobs) {
@@ -194,14 +220,8 @@ static void dispatch(struct wb_pool *pool)
 		struct wb_pool_job *pj;
 		int rc;
 
-		if (!ps)
+		if (!ps || !(pj = take_job(pool)))
 			return;
-		pj = pool->qhead;
-		pool->qhead = pj->next;
-		if (!pool->qhead)
-			pool->qtail = NULL;
-		pool->queued--;
-		pj->next = NULL;
 		rc = wb_slot_submit(ps->slot, &pj->job, pj->policy, pool->cfg.trace, on_done, ps);
 		if (rc < 0) {
 			char why[128];
@@ -305,27 +325,26 @@ int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj)
 	return 0;
 }
 
+void wb_pool_kick(struct wb_pool *pool)
+{
+	dispatch(pool);
+}
+
 void wb_pool_cancel(struct wb_pool *pool, struct wb_pool_job *pj)
 {
-	struct wb_pool_job **at;
+	struct wb_pool_job *prev = NULL;
 
 	pj->cancelled = true;
 	if (pj->slot) {
 		wb_slot_kill_job(pj->slot->slot);
 		return;
 	}
-	for (at = &pool->qhead; *at; at = &(*at)->next) {
-		if (*at != pj)
-			continue;
-		*at = pj->next;
-		if (pool->qtail == pj) {
-			pool->qtail = NULL;
-			for (struct wb_pool_job *q = pool->qhead; q; q = q->next)
-				pool->qtail = q;
+	for (struct wb_pool_job *q = pool->qhead; q; prev = q, q = q->next) {
+		if (q == pj) {
+			unlink_queued(pool, prev, pj);
+			answer_xx(pool, pj, "cancelled: the client went away");
+			return;
 		}
-		pool->queued--;
-		answer_xx(pool, pj, "cancelled: the client went away");
-		return;
 	}
 }
 

@@ -26,6 +26,7 @@ struct wb_pool_job {
 	const struct wb_policy *policy;
 	wb_pool_done_cb done;
 	void *data;
+	const bool *held;                /* while *held, the job stays queued (NULL: never) */
 	/* Pool's own. */
 	struct wb_pool_job *next;
 	struct pslot *slot;
@@ -49,6 +50,9 @@ int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool
 
 /* 0, -EAGAIN when the queue is full, -ESHUTDOWN when closing. */
 int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj);
+
+/* Dispatches again: a held job may go now. */
+void wb_pool_kick(struct wb_pool *pool);
 
 /* The client is gone: a queued job is answered at once, a running one is
  * killed; done is still called (with pj->cancelled set). */

@@ -69,6 +69,7 @@ struct write_req {
 };
 
 static void conn_maybe_close(struct conn *c);
+static void conn_leave(struct conn *c);
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
@@ -81,13 +82,16 @@ static void on_written(uv_write_t *w, int status)
 
 	c->unsent -= wr->len;
 	free(wr);
+	/* A paused client is not read, so its going away shows up here: as
+	 * a failed write. Its jobs are cancelled like on EOF. */
 	if (status < 0 && !c->leaving) {
 		wb_log(WB_LOG_INFO, "client write failed: %s", uv_strerror(status));
-		c->leaving = true;
+		conn_leave(c);
 	}
 	if (c->paused && !c->leaving && c->unsent < c->srv->cfg.max_unsent / 2) {
 		c->paused = false;
 		uv_read_start(&c->h.stream, on_alloc, on_read);
+		wb_pool_kick(c->srv->pool);
 	}
 	conn_maybe_close(c);
 }
@@ -102,7 +106,7 @@ static void send_line(struct conn *c, const char *text)
 		return;
 	wr = malloc(sizeof(*wr) + len + 1);
 	if (!wr) {
-		c->leaving = true;
+		conn_leave(c);
 		return;
 	}
 	memcpy(wr->data, text, len);
@@ -112,12 +116,13 @@ static void send_line(struct conn *c, const char *text)
 	buf = uv_buf_init(wr->data, (unsigned)wr->len);
 	if (uv_write(&wr->w, &c->h.stream, &buf, 1, on_written) < 0) {
 		free(wr);
-		c->leaving = true;
+		conn_leave(c);
 		return;
 	}
 	c->unsent += wr->len;
 	if (!c->paused && c->unsent > c->srv->cfg.max_unsent) {
-		/* A client that sends but does not read costs us memory. */
+		/* A client that sends but does not read costs us memory: we stop
+		 * reading it, and its queued jobs wait (held) until it reads. */
 		c->paused = true;
 		uv_read_stop(&c->h.stream);
 	}
@@ -219,6 +224,7 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		return;
 	}
 	r->pj.done = on_job_done;
+	r->pj.held = &c->paused;
 	r->conn = c;
 	r->next = c->reqs;
 	if (c->reqs)

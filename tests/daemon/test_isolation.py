@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""test_isolation.py (labels daemon, hostile): jobs that share a zygote
+share nothing else. Job 1 writes /box and /tmp and leaves a background
+process; job 2 on the same zygote finds none of it, and nothing of job 1
+is left on the host. As root, two jobs at once run as different host
+uids."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wbd  # noqa: E402
+from wbd import Daemon, brief  # noqa: E402
+
+T = wbd.preflight("daemon_isolation")
+TAG = os.getpid()
+BG = "bgsleep_%d" % TAG
+
+JOB1 = ("echo secret1 > /box/x && echo secret2 > /tmp/y && mkdir /tmp/d && "
+        "(./%s 30 </dev/null >/dev/null 2>&1 &) ; sleep 0.2; echo wrote" % BG)
+# Shell built-ins only, so that procs stays small and the listing has no
+# process of its own but the shell. The job's init (pid 1 of its pid
+# namespace, comm "warmbox") is not counted.
+JOB2 = ("cd /box; echo box: *; cd /tmp; echo tmp: * .[!.]*; "
+        "n=0; for p in /proc/[0-9]*; do read c < $p/comm; echo proc: $c; "
+        "[ \"$c\" = warmbox ] || n=$((n+1)); done; echo nprocs: $n")
+
+
+def run(c, job, timeout=30):
+    a = c.request(job, timeout)
+    return a if a and a.get("id") == job["id"] else {"unexpected": a}
+
+
+with Daemon(T, "--zygotes", 1, name="1-zygote daemon") as d:
+    with T.section("job 2 on the same zygote sees nothing of job 1"):
+        d.wait_warm()
+        zyg = wbd.children(d.pid)
+        c = d.client()
+        j1 = {"id": "j1", "argv": ["/bin/sh", "-c", JOB1], "files": [wbd.prog_file("sleeper", BG)],
+              "limits": {"procs": 8, "wall_ms": 5000}}
+        a = run(c, j1)
+        T.check(a.get("status") == "OK" and a.get("stdout") == "wrote\n",
+                "job 1 writes /box/x, /tmp/y and starts a background process", brief(a))
+        left = wbd.wait_for(lambda: not wbd.procs_named(BG), 2)
+        T.check(left, "job 1's background process is gone from the host after its result",
+                wbd.procs_named(BG))
+        j2 = {"id": "j2", "argv": ["/bin/sh", "-c", JOB2], "limits": {"procs": 4}}
+        a = run(c, j2)
+        out = a.get("stdout") or ""
+        wbd.log("job 2 stdout: %r" % out)
+        T.check(a.get("status") == "OK", "job 2 runs OK", brief(a))
+        T.check("box: *\n" in out, "job 2: /box is empty (no x)", out)
+        T.check("tmp: * .[!.]*\n" in out, "job 2: /tmp is empty (no y, no d)", out)
+        T.check("nprocs: 1\n" in out and BG not in out,
+                "job 2: /proc shows only its own shell (and its init), no process of job 1", out)
+        T.check(wbd.children(d.pid) == zyg, "both jobs ran on the same zygote (%s)" % zyg)
+        # The same check many times over: a leak that needs a spare to be
+        # reused would show on a later round.
+        bad = []
+        for i in range(10):
+            j1["id"], j2["id"] = "r1-%d" % i, "r2-%d" % i
+            a1, a2 = run(c, j1), run(c, j2)
+            o = a2.get("stdout") or ""
+            if (a1.get("status") != "OK" or a2.get("status") != "OK" or "box: *\n" not in o
+                    or "tmp: * .[!.]*\n" not in o or "nprocs: 1\n" not in o):
+                bad.append("%s\n%s" % (brief(a1), brief(a2)))
+        T.check(not bad, "10 more rounds: job 2 never sees job 1's files or processes", "\n".join(bad[:3]))
+        left = wbd.wait_for(lambda: not wbd.procs_named(BG), 2)
+        T.check(left, "no background process of any round left on the host", wbd.procs_named(BG))
+        c.close()
+
+with Daemon(T, "--zygotes", 2, name="2-zygote daemon") as d:
+    with T.section("two jobs at once"):
+        d.wait_warm()
+        c = d.client()
+        names = ["usleep_a_%d" % TAG, "usleep_b_%d" % TAG]
+        jobs = [wbd.prog_job("u%d" % i, "sleeper", [2], boxname=n, limits={"wall_ms": 5000})
+                for i, n in enumerate(names)]
+        c.send(*jobs)
+        pids = wbd.wait_for(lambda: (lambda p: p if all(p) else None)([wbd.procs_named(n) for n in names]), 5)
+        T.check(pids, "both jobs run at the same time (%s)" % pids)
+        if pids:
+            uids = [wbd.proc_uid(p[0]) for p in pids]
+            wbd.log("host uids of the two jobs: %s" % uids)
+            if wbd.rootless():
+                T.check(all(u == int(wbd.AS_USER) for u in uids),
+                        "rootless: both jobs run as the daemon's own uid %s on the host" % wbd.AS_USER)
+            else:
+                T.check(uids[0] != uids[1] and all(u is not None and u >= wbd.HOST_ID_BASE for u in uids),
+                        "root: the two jobs run as different host uids >= 0x70000000 (%s)" % uids)
+                zuids = [wbd.proc_uid(z) for z in wbd.children(d.pid)]
+                T.check(not set(uids) & set(zuids), "neither job shares a uid with a zygote (%s)" % zuids)
+        answers, err = c.collect(2, 30)
+        T.check(err is None and sorted(a["id"] for a in answers) == ["u0", "u1"]
+                and all(a["status"] == "OK" for a in answers), "both jobs OK",
+                "%s\n%s" % (err, "\n".join(brief(a) for a in answers)))
+        c.close()
+
+T.finish()
