@@ -315,19 +315,10 @@ static void on_handoff(struct job *j)
 static bool on_notification(struct job *j)
 {
 	struct seccomp_notif req;
-	struct seccomp_notif_resp resp;
 
 	memset(&req, 0, sizeof(req));
 	if (ioctl(j->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return false; /* the caller died meanwhile */
-	j->res.notifications++;
-	if (j->msg.policy_def == WB_POLICY_LOG) {
-		memset(&resp, 0, sizeof(resp));
-		resp.id = req.id;
-		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		ioctl(j->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-		return false;
-	}
 	if (j->res.syscall_nr < 0)
 		j->res.syscall_nr = req.data.nr;
 	j->res.flags |= WB_RES_SECCOMP;

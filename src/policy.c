@@ -510,16 +510,6 @@ int wb_policy_load(const char *dir, const char *name, struct wb_policy *p, char 
 	return rc;
 }
 
-int wb_policy_learn(struct wb_policy *p, char *err, size_t errlen)
-{
-	static const char text[] = "{\"description\":\"learn\",\"allow\":[]}";
-	int rc = wb_policy_parse("learn", text, sizeof(text) - 1, p, err, errlen);
-
-	if (rc == 0)
-		p->def = WB_POLICY_LOG;
-	return rc;
-}
-
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -10,7 +10,6 @@
 enum wb_policy_default {
 	WB_POLICY_KILL,      /* refused syscall ends the job with SV */
 	WB_POLICY_ERRNO,     /* refused syscall fails with EPERM */
-	WB_POLICY_LOG,       /* every syscall allowed, refused ones reported (learn) */
 };
 
 struct wb_policy {
@@ -39,9 +38,6 @@ int wb_policy_parse(const char *name, const char *text, size_t len,
 /* Loads DIR/NAME.json. -ENOENT when there is no such policy. */
 int wb_policy_load(const char *dir, const char *name, struct wb_policy *p,
 		   char *err, size_t errlen);
-
-/* A policy that allows everything and reports every syscall (learn). */
-int wb_policy_learn(struct wb_policy *p, char *err, size_t errlen);
 
 /* Names of the policies in dir, sorted; caller frees with wb_policy_names_free. */
 int wb_policy_names(const char *dir, char ***names, size_t *n);

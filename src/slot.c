@@ -493,7 +493,6 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	fcntl(sp[1], F_SETFL, 0);
 	msg.limits = job->limits;
 	msg.accounting = slot_accounting(s);
-	msg.policy_def = policy->def;
 	msg.nproc_extra = geteuid() == 0 ? 0 : ROOTLESS_HELPERS;
 	msg.cpu_base_ns = r->cpu_base;
 	msg.spec_len = spec_len;

@@ -68,9 +68,7 @@ struct wb_msg_job {
 	uint32_t flags;
 	struct wb_limits limits;
 	uint32_t accounting;     /* enum wb_accounting */
-	uint32_t policy_def;     /* enum wb_policy_default */
 	uint32_t nproc_extra;    /* our own processes that share the job's uid */
-	uint32_t pad;
 	uint64_t cpu_base_ns;    /* cgroup CPU usage before the job */
 	uint64_t sent_ns;        /* CLOCK_MONOTONIC at send, for --trace */
 	uint64_t spec_len;
@@ -112,7 +110,6 @@ struct wb_msg_result {
 	uint64_t wall_ns;
 	uint64_t maxrss_kb;      /* largest single process */
 	uint64_t trace[WB_TRACE_POINTS];
-	uint64_t notifications;  /* refused syscalls seen (learn counts them) */
 };
 
 /* A decoded spec; pointers into the mapped memfd, arrays malloc'd. */
