@@ -284,19 +284,28 @@ static void run_handle_closed(uv_handle_t *h)
 		free(r);
 }
 
+/* Closes the handles init_run_handles got to, in its order; the run is
+ * freed with the last one (run_handle_closed). */
+static void close_run_handles(struct run *r)
+{
+	uv_handle_t *hs[] = {(uv_handle_t *)&r->guard, (uv_handle_t *)&r->sock_poll,
+			     (uv_handle_t *)&r->out_poll, (uv_handle_t *)&r->err_poll};
+	int n = r->handles;
+
+	for (int i = 0; i < n; i++)
+		uv_close(hs[i], run_handle_closed);
+}
+
 static void run_finish(struct run *r)
 {
 	struct wb_slot *s = r->slot;
 	struct wb_result *res;
-	uv_handle_t *hs[] = {(uv_handle_t *)&r->sock_poll, (uv_handle_t *)&r->out_poll,
-			     (uv_handle_t *)&r->err_poll, (uv_handle_t *)&r->guard};
 
 	if (r->finished)
 		return;
 	r->finished = true;
 	build_result(r);
-	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
-		uv_close(hs[i], run_handle_closed);
+	close_run_handles(r);
 	close(r->sock);
 	close(r->out_fd);
 	close(r->err_fd);
@@ -435,10 +444,14 @@ static int open_stdin(const struct wb_job *job)
 	return ro;
 }
 
+/* Before the job is sent: a job nobody can watch must not start. */
 static int init_run_handles(struct run *r, uv_loop_t *loop)
 {
 	int rc;
 
+	r->sock_poll.data = r->out_poll.data = r->err_poll.data = r->guard.data = r;
+	uv_timer_init(loop, &r->guard);
+	r->handles++;
 	if ((rc = uv_poll_init(loop, &r->sock_poll, r->sock)) < 0)
 		return rc;
 	r->handles++;
@@ -448,14 +461,15 @@ static int init_run_handles(struct run *r, uv_loop_t *loop)
 	if ((rc = uv_poll_init(loop, &r->err_poll, r->err_fd)) < 0)
 		return rc;
 	r->handles++;
-	uv_timer_init(loop, &r->guard);
-	r->handles++;
-	r->sock_poll.data = r->out_poll.data = r->err_poll.data = r->guard.data = r;
+	return 0;
+}
+
+static void start_watching(struct run *r)
+{
 	uv_poll_start(&r->sock_poll, UV_READABLE | UV_DISCONNECT, on_report);
 	uv_poll_start(&r->out_poll, UV_READABLE | UV_DISCONNECT, on_output);
 	uv_poll_start(&r->err_poll, UV_READABLE | UV_DISCONNECT, on_output);
 	uv_timer_start(&r->guard, on_guard, r->job->limits.wall_ms + GUARD_MS, 0);
-	return 0;
 }
 
 int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_policy *policy,
@@ -509,29 +523,23 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	r->sock = sp[0];
 	r->out_fd = out[0];
 	r->err_fd = err[0];
-	r->sent_ns = msg.sent_ns = now_ns();
-	rc = wb_fdpass_send(s->ctl, &msg, sizeof(msg), fds, nfds);
-	if (rc == 0) {
-		s->jobs++;
-		s->spare_ready = false;
+	if ((rc = init_run_handles(r, s->loop)) == 0) {
+		r->sent_ns = msg.sent_ns = now_ns();
+		rc = wb_fdpass_send(s->ctl, &msg, sizeof(msg), fds, nfds);
 	}
-	close(spec);
-	close(in);
-	close(sp[1]);
-	close(out[1]);
-	close(err[1]);
-	spec = in = sp[1] = out[1] = err[1] = -1;
-	if (rc < 0 || (rc = init_run_handles(r, s->loop)) < 0) {
-		/* Handles already registered are closed through run_finish. */
-		if (r->handles) {
-			r->fail = "manager: cannot watch the job";
-			r->handles = 4;
-			s->run = r;
-			run_finish(r);
-			return 0;
-		}
-		goto fail;
+	close_fds((int[]){spec, in, sp[1], out[1], err[1]}, 5);
+	if (rc < 0) {
+		/* Nothing was sent: the run goes with its handles. */
+		close_fds((int[]){sp[0], out[0], err[0]}, 3);
+		if (r->handles)
+			close_run_handles(r);
+		else
+			free(r);
+		return rc;
 	}
+	s->jobs++;
+	s->spare_ready = false;
+	start_watching(r);
 	s->run = r;
 	return 0;
 fail:
