@@ -27,23 +27,23 @@
  * stops it with SIGTERM. The report goes to stdout and to FILE (default
  * bench/results/daemon-YYYYmmdd-HHMMSS.txt in the source tree).
  */
+#include "base64.h"
+#include "benchlib.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,31 +52,15 @@
 #define MAXCLIENTS 4
 #define DEPTH 2            /* jobs in flight per client when pipelined */
 #define TPUT_ROUNDS 5      /* throughput rounds per variant */
-#define FILE_FD 10         /* where bwrap's --file reads the hello binary */
 
 extern char **environ;
+
+const char bench_name[] = "bench_daemon";
 
 static pid_t daemon_pid = -1;
 static char tmpdir[64];
 
-/* ---- errors ------------------------------------------------------------ */
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench_daemon: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void die_errno(const char *what)
-{
-	die("%s: %s", what, strerror(errno));
-}
+/* ---- clean-up ---------------------------------------------------------- */
 
 /* A benchmark that dies must not leave its daemon behind (the zygotes die
  * with the manager: PR_SET_DEATHSIG). */
@@ -99,106 +83,12 @@ static void cleanup(void)
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		die_errno("clock_gettime");
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-/* ---- running a command (bare and bwrap) -------------------------------- */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t more)
-{
-	if (b->cap - b->len >= more)
-		return;
-	while (b->cap - b->len < more)
-		b->cap = b->cap ? b->cap * 2 : 65536;
-	b->p = realloc(b->p, b->cap);
-	if (!b->p)
-		die("out of memory");
-}
-
-/* fork + execve(argv) + waitpid, the child's stdout read to EOF through a
- * pipe into out (NUL-ended); with file, that file is open on FILE_FD in the
- * child. Returns the wall time in microseconds. */
-static double run(char *const argv[], const char *file, struct buf *out, int *wstatus)
-{
-	int pfd[2];
-	uint64_t t0, t1;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		die_errno("pipe2");
-	t0 = now_ns();
-	pid = fork();
-	if (pid < 0)
-		die_errno("fork");
-	if (pid == 0) {
-		if (dup2(pfd[1], STDOUT_FILENO) < 0)
-			_exit(126);
-		if (file) {
-			int fd = open(file, O_RDONLY);
-
-			if (fd < 0 || dup2(fd, FILE_FD) < 0)
-				_exit(126);
-		}
-		execve(argv[0], argv, environ);
-		_exit(127);
-	}
-	if (close(pfd[1]) < 0)
-		die_errno("close");
-	out->len = 0;
-	for (;;) {
-		ssize_t r;
-
-		buf_reserve(out, 4096);
-		r = read(pfd[0], out->p + out->len, out->cap - out->len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			die_errno("read");
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-	}
-	out->p[out->len] = '\0';
-	if (close(pfd[0]) < 0)
-		die_errno("close");
-	while (waitpid(pid, wstatus, 0) < 0)
-		if (errno != EINTR)
-			die_errno("waitpid");
-	t1 = now_ns();
-	return (double)(t1 - t0) / 1000.0;
-}
-
-static bool exited_zero(int wstatus)
-{
-	return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
 }
 
 /* ---- the programs ------------------------------------------------------ */
@@ -214,48 +104,22 @@ struct prog {
 	const char *expect;      /* the program's stdout */
 };
 
-static char *base64(const unsigned char *in, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = tab[v >> 6 & 63];
-		*o++ = tab[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
-
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
 static char *read_file(const char *path, size_t *len)
 {
-	struct buf b = {0};
+	struct bench_buf b = {0};
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		die_errno(path);
+		bench_die_errno(path);
 	for (;;) {
 		ssize_t r;
 
-		buf_reserve(&b, 65536);
+		bench_buf_reserve(&b, 65536);
 		r = read(fd, b.p + b.len, b.cap - b.len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			die_errno(path);
+			bench_die_errno(path);
 		if (r == 0)
 			break;
 		b.len += (size_t)r;
@@ -265,97 +129,25 @@ static char *read_file(const char *path, size_t *len)
 	return b.p;
 }
 
-/* The same binds and namespaces as bench_run's bwrap line (warmbox's own
- * set-up): /usr read-only, the top-level /bin /lib* /sbin as the host has
- * them, warmbox's /etc files, fresh /proc /dev /tmp /box. With file, it is
- * copied to /box/hello, mode 0755, as the daemon writes the job's file. */
-static char **bwrap_argv(const char *prog, bool file)
-{
-	static const char *const tops[] = {"/bin", "/lib", "/lib64", "/lib32", "/libx32", "/sbin"};
-	static const char *const etc[] = {"/etc/ld.so.cache", "/etc/localtime",
-					  "/etc/nsswitch.conf", "/etc/alternatives"};
-	char **v = xmalloc(96 * sizeof(*v));
-	int n = 0;
-
-#define ADD(s) (v[n++] = (char *)(s))
-	ADD("/usr/bin/bwrap");
-	ADD("--unshare-all");
-	ADD("--die-with-parent");
-	ADD("--new-session");
-	ADD("--ro-bind");
-	ADD("/usr");
-	ADD("/usr");
-	for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
-		struct stat st;
-		ssize_t len;
-		char *link;
-
-		if (lstat(tops[i], &st) < 0) {
-			if (errno == ENOENT)
-				continue;
-			die_errno(tops[i]);
-		}
-		if (S_ISLNK(st.st_mode)) {
-			link = xmalloc(PATH_MAX);
-			len = readlink(tops[i], link, PATH_MAX - 1);
-			if (len < 0)
-				die_errno(tops[i]);
-			link[len] = '\0';
-			ADD("--symlink");
-			ADD(link);
-			ADD(tops[i]);
-		} else if (S_ISDIR(st.st_mode)) {
-			ADD("--ro-bind");
-			ADD(tops[i]);
-			ADD(tops[i]);
-		}
-	}
-	for (size_t i = 0; i < sizeof(etc) / sizeof(etc[0]); i++) {
-		ADD("--ro-bind-try");
-		ADD(etc[i]);
-		ADD(etc[i]);
-	}
-	ADD("--proc");
-	ADD("/proc");
-	ADD("--dev");
-	ADD("/dev");
-	ADD("--tmpfs");
-	ADD("/tmp");
-	ADD("--tmpfs");
-	ADD("/box");
-	if (file) {
-		ADD("--perms");
-		ADD("0755");
-		ADD("--file");
-		ADD("10");
-		ADD("/box/hello");
-	}
-	ADD("--chdir");
-	ADD("/box");
-	ADD("--");
-	ADD(prog);
-	ADD(NULL);
-#undef ADD
-	return v;
-}
-
 static void make_progs(struct prog p[2], const char *hello)
 {
 	size_t len;
-	char *bin = read_file(hello, &len), *b64 = base64((unsigned char *)bin, len);
+	char *bin = read_file(hello, &len), *b64 = wb_base64_encode((unsigned char *)bin, len);
 	const char *true_job = "\"argv\":[\"/bin/true\"]}\n";
 	const char *fmt = "\"argv\":[\"./hello\"],\"files\":[{\"path\":\"hello\",\"base64\":\"%s\",\"mode\":493}]}\n";
 
+	if (!b64)
+		bench_die("out of memory");
 	free(bin);
 	p[0] = (struct prog){.name = "true", .bare = {"/bin/true", NULL},
-			     .bwrap = bwrap_argv("/bin/true", false), .expect = ""};
+			     .bwrap = bench_bwrap_argv("/bin/true", false), .expect = ""};
 	p[0].job = strdup(true_job);
 	p[0].job_len = strlen(true_job);
 	p[1] = (struct prog){.name = "hello", .bare = {(char *)hello, NULL},
-			     .bwrap = bwrap_argv("/box/hello", true), .file = hello,
+			     .bwrap = bench_bwrap_argv("/box/hello", true), .file = hello,
 			     .expect = "hello\n"};
 	if (!p[0].job || asprintf(&p[1].job, fmt, b64) < 0)
-		die("out of memory");
+		bench_die("out of memory");
 	p[1].job_len = strlen(p[1].job);
 	p[1].b64_len = strlen(b64);
 	free(b64);
@@ -366,7 +158,7 @@ static void make_progs(struct prog p[2], const char *hello)
 struct client {
 	int fd;
 	int id;
-	struct buf in;
+	struct bench_buf in;
 	unsigned long seq;
 	int quota, sent, done, inflight;
 	uint64_t sent_ns;        /* of the job in flight (depth 1) */
@@ -382,7 +174,7 @@ static void send_all(int fd, struct iovec *iov, int n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			die_errno("send to the daemon");
+			bench_die_errno("send to the daemon");
 		while (n > 0 && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
 			iov++;
@@ -403,7 +195,7 @@ static void send_job(struct client *c, const struct prog *p)
 
 	iov[0] = (struct iovec){head, (size_t)hl};
 	iov[1] = (struct iovec){p->job, p->job_len};
-	c->sent_ns = now_ns();
+	c->sent_ns = bench_now_ns();
 	send_all(c->fd, iov, 2);
 	c->sent++;
 	c->inflight++;
@@ -417,11 +209,9 @@ static void check_result(const char *line, const struct prog *p)
 	const char *acc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "accounting"));
 
 	if (!st || strcmp(st, "OK") != 0 || !out || strcmp(out, p->expect) != 0)
-		die("%s through the daemon: unexpected result: %s", p->name, line);
-	if (acc && !accounting[0])
-		snprintf(accounting, sizeof(accounting), "%s", acc);
-	else if (acc && strcmp(accounting, acc) != 0)
-		snprintf(accounting, sizeof(accounting), "mixed");
+		bench_die("%s through the daemon: unexpected result: %s", p->name, line);
+	if (acc)
+		bench_note_accounting(accounting, sizeof(accounting), acc);
 	cJSON_Delete(o);
 }
 
@@ -433,14 +223,14 @@ static int read_lines(struct client *c, void (*line)(struct client *, const char
 	char *nl;
 	int lines = 0;
 
-	buf_reserve(&c->in, 65536);
+	bench_buf_reserve(&c->in, 65536);
 	r = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len - 1, 0);
 	if (r < 0 && errno == EINTR)
 		return 0;
 	if (r < 0)
-		die_errno("recv from the daemon");
+		bench_die_errno("recv from the daemon");
 	if (r == 0)
-		die("the daemon closed a connection");
+		bench_die("the daemon closed a connection");
 	c->in.len += (size_t)r;
 	while ((nl = memchr(c->in.p, '\n', c->in.len))) {
 		size_t used = (size_t)(nl + 1 - c->in.p);
@@ -483,7 +273,7 @@ static uint64_t drive(struct client *cl, int nc, const struct prog *p, int depth
 {
 	struct drive d = {.p = p, .depth = depth, .lat = lat};
 	struct pollfd pf[MAXCLIENTS];
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	int left = nc * per_client;
 
 	for (int i = 0; i < nc; i++) {
@@ -501,19 +291,19 @@ static uint64_t drive(struct client *cl, int nc, const struct prog *p, int depth
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
-			die_errno("poll");
+			bench_die_errno("poll");
 		if (rc == 0)
-			die("no answer from the daemon for 60 s");
+			bench_die("no answer from the daemon for 60 s");
 		for (int i = 0; i < nc; i++) {
 			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			d.t = now_ns();
+			d.t = bench_now_ns();
 			left -= read_lines(&cl[i], on_result, &d);
 		}
 	}
 	if (nlat)
 		*nlat = d.nlat;
-	return now_ns() - t0;
+	return bench_now_ns() - t0;
 }
 
 static void on_stats(struct client *c, const char *line, void *arg)
@@ -547,7 +337,7 @@ static double stats_num(const char *json, const char *name)
 /* Until every zygote is warm (idle, its spare job init waiting). */
 static void wait_warm(struct client *c)
 {
-	uint64_t until = now_ns() + 20000000000ull;
+	uint64_t until = bench_now_ns() + 20000000000ull;
 
 	for (;;) {
 		char *s = stats(c);
@@ -556,8 +346,8 @@ static void wait_warm(struct client *c)
 		free(s);
 		if (warm)
 			return;
-		if (now_ns() > until)
-			die("the pool did not get warm within 20 s");
+		if (bench_now_ns() > until)
+			bench_die("the pool did not get warm within 20 s");
 		sleep_ms(10);
 	}
 }
@@ -581,7 +371,7 @@ static void start_daemon(const char *warmbox, const char *sock, const char *log)
 	serve_argv[n] = NULL;
 	daemon_pid = fork();
 	if (daemon_pid < 0)
-		die_errno("fork");
+		bench_die_errno("fork");
 	if (daemon_pid == 0) {
 		int in = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
@@ -595,23 +385,23 @@ static void start_daemon(const char *warmbox, const char *sock, const char *log)
 static int connect_daemon(const char *sock)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	uint64_t until = now_ns() + 20000000000ull;
+	uint64_t until = bench_now_ns() + 20000000000ull;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ws;
 
 		if (fd < 0)
-			die_errno("socket");
+			bench_die_errno("socket");
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			return fd;
 		close(fd);
 		if (waitpid(daemon_pid, &ws, WNOHANG) == daemon_pid) {
 			daemon_pid = -1;
-			die("warmbox serve exited (wait status %#x) before listening; see its log", ws);
+			bench_die("warmbox serve exited (wait status %#x) before listening; see its log", ws);
 		}
-		if (now_ns() > until)
-			die("warmbox serve did not listen on %s within 20 s", sock);
+		if (bench_now_ns() > until)
+			bench_die("warmbox serve did not listen on %s within 20 s", sock);
 		sleep_ms(10);
 	}
 }
@@ -619,29 +409,29 @@ static int connect_daemon(const char *sock)
 /* SIGTERM, then the time until the manager has exited. */
 static void stop_daemon(FILE *o)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	int ws;
 
 	if (kill(daemon_pid, SIGTERM) < 0)
-		die_errno("kill");
+		bench_die_errno("kill");
 	for (;;) {
 		pid_t r = waitpid(daemon_pid, &ws, WNOHANG);
 
 		if (r == daemon_pid)
 			break;
 		if (r < 0 && errno != EINTR)
-			die_errno("waitpid");
-		if (now_ns() - t0 > 30000000000ull)
-			die("warmbox serve still running 30 s after SIGTERM");
+			bench_die_errno("waitpid");
+		if (bench_now_ns() - t0 > 30000000000ull)
+			bench_die("warmbox serve still running 30 s after SIGTERM");
 		sleep_ms(1);
 	}
 	daemon_pid = -1;
 	if (WIFEXITED(ws))
 		fprintf(o, "daemon stop: SIGTERM -> exited with status %d after %.1f ms\n",
-			WEXITSTATUS(ws), (double)(now_ns() - t0) / 1e6);
+			WEXITSTATUS(ws), (double)(bench_now_ns() - t0) / 1e6);
 	else
 		fprintf(o, "daemon stop: SIGTERM -> wait status %#x after %.1f ms\n", ws,
-			(double)(now_ns() - t0) / 1e6);
+			(double)(bench_now_ns() - t0) / 1e6);
 }
 
 /* Warnings and errors the daemon logged (its info lines are routine). */
@@ -652,7 +442,7 @@ static void report_log(FILE *o, const char *log)
 	int lines = 0, bad = 0;
 
 	if (!f)
-		die_errno(log);
+		bench_die_errno(log);
 	while (fgets(line, sizeof(line), f)) {
 		lines++;
 		if (!strstr(line, "[info]") && !strstr(line, "[debug]")) {
@@ -744,7 +534,7 @@ static long report_memory(FILE *o, const char *when)
 		   "/proc/PID/smaps_rollup, pss and rss from the same file)\n", when);
 	fprintf(o, "  %-32s %9s %9s %9s\n", "process", "private", "pss", "rss");
 	if (!smaps(daemon_pid, &m))
-		die("cannot read the manager's smaps_rollup");
+		bench_die("cannot read the manager's smaps_rollup");
 	mem_row(o, "manager", daemon_pid, &m);
 	for (int z = 0; z < nz; z++) {
 		int nk = children(zyg[z], kids, 16), zombies = 0;
@@ -775,126 +565,14 @@ static long report_memory(FILE *o, const char *when)
 	return worst;
 }
 
-/* ---- statistics -------------------------------------------------------- */
-
-struct summary {
-	double min, p50, p90, p99, mean, max;
-};
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentiles over n >= 1 values (v is sorted in place). */
-static struct summary summarize(double *v, int n)
-{
-	struct summary s = {0};
-	double sum = 0;
-
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	for (int i = 0; i < n; i++)
-		sum += v[i];
-	s.min = v[0];
-	s.max = v[n - 1];
-	s.p50 = v[(50 * n + 99) / 100 - 1];
-	s.p90 = v[(90 * n + 99) / 100 - 1];
-	s.p99 = v[(99 * n + 99) / 100 - 1];
-	s.mean = sum / n;
-	return s;
-}
-
 /* ---- machine facts ----------------------------------------------------- */
-
-static void cmd_line(const char *cmd, char *dst, size_t n)
-{
-	FILE *f = popen(cmd, "r");
-
-	snprintf(dst, n, "?");
-	if (!f)
-		return;
-	if (fgets(dst, (int)n, f))
-		dst[strcspn(dst, "\n")] = '\0';
-	else
-		snprintf(dst, n, "%s", "");
-	if (pclose(f) == -1)
-		die_errno("pclose");
-}
-
-static void cpu_model(char *dst, size_t n)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(dst, n, "?");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon) {
-			snprintf(dst, n, "%s", colon + 2);
-			dst[strcspn(dst, "\n")] = '\0';
-			break;
-		}
-	}
-	fclose(f);
-}
-
-static void loadavg(char *dst, size_t n)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double a, b, c;
-
-	snprintf(dst, n, "?");
-	if (!f)
-		return;
-	if (fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
-		snprintf(dst, n, "%.2f %.2f %.2f", a, b, c);
-	fclose(f);
-}
 
 static void print_facts(FILE *o, const char *warmbox, int argc, char **argv)
 {
-	struct utsname u;
-	char date[64], commit[64], dirty[8], model[256], load[64], cmd[PATH_MAX + 64];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (uname(&u) < 0)
-		die_errno("uname");
-	if (t == (time_t)-1 || !localtime_r(&t, &tm))
-		die_errno("time");
-	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %z", &tm);
-	snprintf(cmd, sizeof(cmd), "git -C '%s' rev-parse --short HEAD 2>/dev/null", BENCH_DIR);
-	cmd_line(cmd, commit, sizeof(commit));
-	snprintf(cmd, sizeof(cmd),
-		 "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null | head -1", BENCH_DIR);
-	cmd_line(cmd, dirty, sizeof(dirty));
-	cpu_model(model, sizeof(model));
-	loadavg(load, sizeof(load));
-
 	fprintf(o, "warmbox bench_daemon\n");
-	fprintf(o, "command:    ");
-	for (int i = 0; i < argc; i++)
-		fprintf(o, "%s%s", i ? " " : "", argv[i]);
-	fprintf(o, "\ndate:       %s\n", date);
-	fprintf(o, "kernel:     %s %s (%s)\n", u.sysname, u.release, u.machine);
-	fprintf(o, "cpus:       %ld online, %s\n", sysconf(_SC_NPROCESSORS_ONLN), model);
+	bench_facts_head(o, argc, argv);
 	fprintf(o, "user:       uid %d\n", (int)geteuid());
-	fprintf(o, "load avg:   %s at start (1, 5, 15 min)\n", load);
-	fprintf(o, "warmbox:    %s, commit %s%s\n", warmbox, commit[0] ? commit : "?",
-		dirty[0] ? " + uncommitted changes" : "");
-}
-
-static void print_argv(FILE *o, const char *label, char *const argv[])
-{
-	fprintf(o, "  %-14s", label);
-	for (int i = 0; argv[i]; i++)
-		fprintf(o, " %s", argv[i]);
-	fputc('\n', o);
+	bench_facts_tail(o, warmbox);
 }
 
 /* ---- latency ----------------------------------------------------------- */
@@ -908,7 +586,7 @@ struct series {
 };
 
 static void run_variant(int v, const struct prog *p, struct client *cl, struct series *s,
-			struct buf *out, bool record)
+			struct bench_buf *out, bool record)
 {
 	int ws, got = 0;
 	double us;
@@ -916,9 +594,9 @@ static void run_variant(int v, const struct prog *p, struct client *cl, struct s
 	switch (v) {
 	case V_BARE:
 	case V_BWRAP:
-		us = run(v == V_BARE ? p->bare : p->bwrap, v == V_BWRAP ? p->file : NULL, out, &ws);
-		if (!exited_zero(ws) || strcmp(out->p, p->expect) != 0)
-			die("%s %s: wait status %#x, stdout \"%s\"", p->name, vname[v], ws, out->p);
+		us = bench_run_cmd(v == V_BARE ? p->bare : p->bwrap, v == V_BWRAP ? p->file : NULL, out, &ws);
+		if (!bench_exited_zero(ws) || strcmp(out->p, p->expect) != 0)
+			bench_die("%s %s: wait status %#x, stdout \"%s\"", p->name, vname[v], ws, out->p);
 		if (record)
 			s->v[s->n++] = us;
 		break;
@@ -932,14 +610,14 @@ static void run_variant(int v, const struct prog *p, struct client *cl, struct s
 
 /* Returns the /bin/true summaries, for the targets. */
 static void latency(FILE *o, const struct prog *progs, struct client *cl, int n, int warmup,
-		    struct summary out[2][NV])
+		    struct bench_summary out[2][NV])
 {
 	struct series s[2][NV];
-	struct buf buf = {0};
+	struct bench_buf buf = {0};
 
 	for (int p = 0; p < 2; p++)
 		for (int v = 0; v < NV; v++)
-			s[p][v] = (struct series){.v = xmalloc(sizeof(double) * (size_t)n * 2)};
+			s[p][v] = (struct series){.v = bench_xmalloc(sizeof(double) * (size_t)n * 2)};
 	for (int r = 0; r < warmup + n; r++) {
 		for (int k = 0; k < 2 * NV; k++) {
 			int x = (r + k) % (2 * NV), p = x / NV, v = x % NV;
@@ -954,7 +632,7 @@ static void latency(FILE *o, const struct prog *progs, struct client *cl, int n,
 	for (int p = 0; p < 2; p++) {
 		for (int v = 0; v < NV; v++) {
 			char label[48];
-			struct summary m = summarize(s[p][v].v, s[p][v].n);
+			struct bench_summary m = bench_summarize(s[p][v].v, s[p][v].n);
 
 			out[p][v] = m;
 			snprintf(label, sizeof(label), "%-5s %s", progs[p].name, vname[v]);
@@ -975,20 +653,20 @@ static const char *const tname[NT] = {"bare, 2 loops", "daemon, 2 clients x 2", 
 /* Two processes, each a fork+execve+waitpid loop of per_loop runs. */
 static uint64_t bare_loops(const struct prog *p, int per_loop)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	pid_t w[2];
 
 	for (int i = 0; i < 2; i++) {
 		w[i] = fork();
 		if (w[i] < 0)
-			die_errno("fork");
+			bench_die_errno("fork");
 		if (w[i] == 0) {
-			struct buf out = {0};
+			struct bench_buf out = {0};
 			int ws;
 
 			for (int k = 0; k < per_loop; k++) {
-				run(p->bare, NULL, &out, &ws);
-				if (!exited_zero(ws) || strcmp(out.p, p->expect) != 0)
+				bench_run_cmd(p->bare, NULL, &out, &ws);
+				if (!bench_exited_zero(ws) || strcmp(out.p, p->expect) != 0)
 					_exit(1);
 			}
 			_exit(0);
@@ -999,11 +677,11 @@ static uint64_t bare_loops(const struct prog *p, int per_loop)
 
 		while (waitpid(w[i], &ws, 0) < 0)
 			if (errno != EINTR)
-				die_errno("waitpid");
-		if (!exited_zero(ws))
-			die("%s: a bare loop failed", p->name);
+				bench_die_errno("waitpid");
+		if (!bench_exited_zero(ws))
+			bench_die("%s: a bare loop failed", p->name);
 	}
-	return now_ns() - t0;
+	return bench_now_ns() - t0;
 }
 
 static void throughput(FILE *o, const struct prog *progs, struct client *cl, int n, double ratio[2][NT])
@@ -1059,35 +737,23 @@ static void usage(FILE *f)
 		BENCH_DIR, BENCH_WARMBOX, BENCH_HELLO);
 }
 
-static int number(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 0 || v > 1000000)
-		die("bad number: %s", s);
-	return (int)v;
-}
-
 int main(int argc, char **argv)
 {
 	const char *outpath = NULL, *warmbox = BENCH_WARMBOX, *hello = BENCH_HELLO;
 	int n = 1000, warmup = 10, c;
-	char defpath[PATH_MAX], load[64], sock[96], logpath[96], *report = NULL, *st;
+	char defpath[PATH_MAX], sock[96], logpath[96], *report = NULL, *st;
 	size_t report_len = 0;
 	struct prog progs[2];
 	struct client cl[MAXCLIENTS];
-	struct summary lat[2][NV];
+	struct bench_summary lat[2][NV];
 	double ratio[2][NT];
 	long zyg_start, zyg_end;
-	FILE *o, *f;
+	FILE *o;
 
 	while ((c = getopt(argc, argv, "n:W:o:w:H:h")) != -1) {
 		switch (c) {
-		case 'n': n = number(optarg); break;
-		case 'W': warmup = number(optarg); break;
+		case 'n': n = bench_number(optarg); break;
+		case 'W': warmup = bench_number(optarg); break;
 		case 'o': outpath = optarg; break;
 		case 'w': warmbox = optarg; break;
 		case 'H': hello = optarg; break;
@@ -1100,27 +766,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (n < 1)
-		die("-n must be at least 1");
+		bench_die("-n must be at least 1");
 	if (access(warmbox, X_OK) < 0)
-		die_errno(warmbox);
+		bench_die_errno(warmbox);
 	if (access(hello, X_OK) < 0)
-		die_errno(hello);
+		bench_die_errno(hello);
 	if (!outpath) {
-		char stamp[32];
-		time_t t = time(NULL);
-		struct tm tm;
-		char *dir = realpath(BENCH_DIR, NULL);
-
-		if (!dir)
-			die_errno(BENCH_DIR);
-		if (t == (time_t)-1 || !localtime_r(&t, &tm))
-			die_errno("time");
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-		snprintf(defpath, sizeof(defpath), "%s/results", dir);
-		if (mkdir(defpath, 0755) < 0 && errno != EEXIST)
-			die_errno(defpath);
-		snprintf(defpath, sizeof(defpath), "%s/results/daemon-%s.txt", dir, stamp);
-		free(dir);
+		bench_report_path(defpath, sizeof(defpath), "daemon", "");
 		outpath = defpath;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -1128,7 +780,7 @@ int main(int argc, char **argv)
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/wbbench.XXXXXX");
 	if (!mkdtemp(tmpdir))
-		die_errno("mkdtemp");
+		bench_die_errno("mkdtemp");
 	atexit(cleanup);
 	snprintf(sock, sizeof(sock), "%s/warmbox.sock", tmpdir);
 	snprintf(logpath, sizeof(logpath), "%s/serve.log", tmpdir);
@@ -1139,14 +791,14 @@ int main(int argc, char **argv)
 
 	o = open_memstream(&report, &report_len);
 	if (!o)
-		die_errno("open_memstream");
+		bench_die_errno("open_memstream");
 	print_facts(o, warmbox, argc, argv);
 	fprintf(o, "commands:\n");
-	print_argv(o, "daemon", serve_argv);
-	print_argv(o, "true bare", progs[0].bare);
-	print_argv(o, "true bwrap", progs[0].bwrap);
-	print_argv(o, "hello bare", progs[1].bare);
-	print_argv(o, "hello bwrap", progs[1].bwrap);
+	bench_print_argv(o, 14, "daemon", serve_argv);
+	bench_print_argv(o, 14, "true bare", progs[0].bare);
+	bench_print_argv(o, 14, "true bwrap", progs[0].bwrap);
+	bench_print_argv(o, 14, "hello bare", progs[1].bare);
+	bench_print_argv(o, 14, "hello bwrap", progs[1].bwrap);
 	fprintf(o, "  %-14s {\"id\":\"cK-SEQ\",%.*s\n", "true job", (int)progs[0].job_len - 1, progs[0].job);
 	fprintf(o, "  %-14s {\"id\":\"cK-SEQ\",\"argv\":[\"./hello\"],\"files\":[{\"path\":\"hello\","
 		   "\"base64\":\"(%zu characters)\",\"mode\":493}]}  (about %zu bytes a line)\n", "hello job",
@@ -1180,7 +832,7 @@ int main(int argc, char **argv)
 	report_log(o, logpath);
 
 	{
-		const struct summary *t = lat[0];
+		const struct bench_summary *t = lat[0];
 		double p50 = t[V_D1].p50 / t[V_BARE].p50, p50b = t[V_D2].p50 / t[V_BARE].p50;
 		double p99 = t[V_D1].p99 / t[V_BARE].p99, p99b = t[V_D2].p99 / t[V_BARE].p99;
 		long zyg = zyg_end > zyg_start ? zyg_end : zyg_start;
@@ -1201,19 +853,6 @@ int main(int argc, char **argv)
 		fprintf(o, "  %-46s %5ld KiB < 1024 KiB            %s\n", "warm zygote private RSS (largest seen)",
 			zyg, verdict(zyg >= 0 && zyg < 1024));
 	}
-	loadavg(load, sizeof(load));
-	fprintf(o, "\nload avg:   %s at end\n", load);
-	if (fclose(o) != 0)
-		die_errno("open_memstream");
-
-	if (fwrite(report, 1, report_len, stdout) != report_len || fflush(stdout) != 0)
-		die_errno("stdout");
-	f = fopen(outpath, "w");
-	if (!f)
-		die_errno(outpath);
-	if (fwrite(report, 1, report_len, f) != report_len || fclose(f) != 0)
-		die_errno(outpath);
-	fprintf(stderr, "bench_daemon: report written to %s\n", outpath);
-	free(report);
+	bench_report_finish(o, &report, &report_len, outpath);
 	return 0;
 }
