@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 int wb_cli_run(int argc, char **argv);
+int wb_cli_learn(int argc, char **argv);
 int wb_cli_serve(int argc, char **argv);
 void wb_cli_serve_usage(FILE *f);
 int wb_cli_submit(int argc, char **argv);
@@ -15,5 +16,6 @@ void wb_cli_client_usage(FILE *f);
 /* SPEC: $XDG_RUNTIME_DIR/warmbox.sock, or /run/warmbox.sock as root. */
 const char *wb_cli_default_socket(char *buf, size_t len);
 void wb_cli_run_usage(FILE *f);
+void wb_cli_learn_usage(FILE *f);
 
 #endif

@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "idlock.h"
 #include "job.h"
+#include "learn.h"
 #include "policy.h"
 #include "result.h"
 #include "slot.h"
@@ -33,6 +34,7 @@ struct run_ctx {
 	struct wb_policy *policy;
 	struct wb_result *res;
 	bool trace;
+	bool learn;
 	bool submitted;
 	char why[256];
 };
@@ -58,6 +60,19 @@ void wb_cli_run_usage(FILE *f)
 	      "  --network           share the host's network (off by default)\n"
 	      "  --trace             add sandbox timings to the result\n"
 	      "SIZE is KiB, or a number with a K, M or G suffix.\n",
+	      f);
+}
+
+void wb_cli_learn_usage(FILE *f)
+{
+	fputs("usage: warmbox learn [OPTIONS] -- PROGRAM [ARGS...]\n"
+	      "Runs PROGRAM once in the sandbox with every syscall let through and\n"
+	      "counted (the dangerous set is still refused), then prints a policy\n"
+	      "allowing what it used on stdout, and the counts on stderr.\n"
+	      "OPTIONS are those of warmbox run, but --copy-out; --policy NAME only\n"
+	      "brings that policy's binds (e.g. --policy java for /etc/java-17-openjdk).\n"
+	      "Give limits as large as the program needs: a syscall the run never\n"
+	      "reached is not learned.\n",
 	      f);
 }
 
@@ -390,6 +405,15 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 
 /* ---- running it ---- */
 
+/* The slot may report the job and then its own end: close once. */
+static void close_signals(struct run_ctx *ctx)
+{
+	if (uv_is_closing((uv_handle_t *)&ctx->sig[0]))
+		return;
+	uv_close((uv_handle_t *)&ctx->sig[0], NULL);
+	uv_close((uv_handle_t *)&ctx->sig[1], NULL);
+}
+
 static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 {
 	struct run_ctx *ctx = data;
@@ -397,8 +421,7 @@ static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 	ctx->res = res;
 	wb_slot_close(slot);
 	ctx->slot = NULL;
-	uv_close((uv_handle_t *)&ctx->sig[0], NULL);
-	uv_close((uv_handle_t *)&ctx->sig[1], NULL);
+	close_signals(ctx);
 }
 
 static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
@@ -419,8 +442,7 @@ static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
 	}
 	wb_slot_close(slot);
 	ctx->slot = NULL;
-	uv_close((uv_handle_t *)&ctx->sig[0], NULL);
-	uv_close((uv_handle_t *)&ctx->sig[1], NULL);
+	close_signals(ctx);
 }
 
 /* Interrupted: kill the zygote (and so the job) and still clean up. */
@@ -434,10 +456,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		wb_slot_close(ctx->slot);
 		ctx->slot = NULL;
 	}
-	if (!uv_is_closing((uv_handle_t *)&ctx->sig[0])) {
-		uv_close((uv_handle_t *)&ctx->sig[0], NULL);
-		uv_close((uv_handle_t *)&ctx->sig[1], NULL);
-	}
+	close_signals(ctx);
 }
 
 static int print_result(struct wb_result *res)
@@ -454,9 +473,33 @@ static int print_result(struct wb_result *res)
 	return res->status == WB_STATUS_XX ? EXIT_SANDBOX : EXIT_OK;
 }
 
-static int execute(struct wb_job *job, struct wb_policy *policy, bool trace)
+/* warmbox learn's output: the policy on stdout, the counts and how the run
+ * went on stderr. */
+static int print_learned(const struct wb_job *job, struct wb_result *res)
 {
-	struct run_ctx ctx = {.job = job, .policy = policy, .trace = trace};
+	char desc[1024];
+	size_t off;
+
+	fprintf(stderr, "warmbox learn: the program ended %s", wb_status_name(res->status));
+	if (res->exit_code >= 0)
+		fprintf(stderr, " (exit code %d)", res->exit_code);
+	if (res->signal)
+		fprintf(stderr, " (signal %d)", res->signal);
+	fprintf(stderr, "%s%s\n", res->error ? ": " : "", res->error ? res->error : "");
+	if (!res->learned)
+		return EXIT_SANDBOX;
+	off = (size_t)snprintf(desc, sizeof(desc), "Learned by warmbox learn from one run of:");
+	for (size_t i = 0; i < job->argc && off < sizeof(desc); i++)
+		off += (size_t)snprintf(desc + off, sizeof(desc) - off, " %s", job->argv[i]);
+	if (off < sizeof(desc))
+		snprintf(desc + off, sizeof(desc) - off, " (status %s). Review before use: it allows every syscall that run made.",
+			 wb_status_name(res->status));
+	return wb_learn_print(res->learned, desc, stdout, stderr) < 0 ? EXIT_SANDBOX : EXIT_OK;
+}
+
+static int execute(struct wb_job *job, struct wb_policy *policy, bool trace, bool learn)
+{
+	struct run_ctx ctx = {.job = job, .policy = policy, .trace = trace, .learn = learn};
 	struct wb_slot_cfg cfg = {.idx = 0, .network = job->network, .binds = policy->binds,
 				  .nbinds = policy->nbinds};
 	struct wb_cgroup *cg = NULL;
@@ -493,7 +536,7 @@ out:
 	wb_idlock_release(lock);
 	wb_cgroup_close(cg);
 	if (ctx.res) {
-		status = print_result(ctx.res);
+		status = learn ? print_learned(job, ctx.res) : print_result(ctx.res);
 		wb_result_free(ctx.res);
 		free(ctx.res);
 		return status;
@@ -509,7 +552,7 @@ out:
 	return EXIT_SANDBOX;
 }
 
-int wb_cli_run(int argc, char **argv)
+static int run_or_learn(int argc, char **argv, bool learn)
 {
 	struct wb_job job;
 	struct wb_policy policy;
@@ -528,14 +571,33 @@ int wb_cli_run(int argc, char **argv)
 		wb_job_free(&job);
 		return rc;
 	}
-	rc = wb_policy_load(wb_policy_dir(c.policies), job.policy, &policy, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "warmbox run: %s\n", err);
+	if (learn && job.ncopy_out) {
+		fprintf(stderr, "warmbox learn: --copy-out is not available while learning\n");
 		wb_job_free(&job);
 		return EXIT_USAGE;
 	}
-	rc = execute(&job, &policy, c.trace);
+	rc = wb_policy_load(wb_policy_dir(c.policies), job.policy, &policy, err, sizeof(err));
+	if (rc == 0 && learn)
+		rc = wb_policy_learn(&policy, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "warmbox %s: %s\n", learn ? "learn" : "run", err);
+		wb_job_free(&job);
+		return EXIT_USAGE;
+	}
+	rc = execute(&job, &policy, c.trace, learn);
 	wb_policy_free(&policy);
 	wb_job_free(&job);
 	return rc;
+}
+
+int wb_cli_run(int argc, char **argv)
+{
+	return run_or_learn(argc, argv, false);
+}
+
+/* The same job options as run; --policy only picks the binds (a JVM needs
+ * its /etc directory to start at all), the filter is learn's own. */
+int wb_cli_learn(int argc, char **argv)
+{
+	return run_or_learn(argc, argv, true);
 }

@@ -31,6 +31,8 @@
 
 #include "cgroup.h"
 #include "fdpass.h"
+#include "learn.h"
+#include "procscan.h"
 #include "program.h"
 #include "userns.h"
 #include "wire.h"
@@ -40,6 +42,8 @@
 #define WB_STR(x) WB_STR2(x)
 /* copy_out returns at most this much in all, whatever file_size_kb says. */
 #define COPY_OUT_MAX (64u << 20)
+/* How often resident memory is sampled without a cgroup. */
+#define RSS_SAMPLE_NS 5000000ull
 
 struct job {
 	struct wb_msg_job msg;
@@ -54,6 +58,8 @@ struct job {
 	int listener;
 	int sock;                /* the job socket to the manager */
 	int cpu_fd;              /* cgroup CPU usage, -1 for rlimit accounting */
+	uint64_t rss_peak_kb;    /* sampled, rlimit accounting only */
+	struct wb_learn *learn;  /* warmbox learn's counts, else NULL */
 	uint64_t start_ns;
 	bool done;               /* the program was reaped */
 	bool manager_gone;
@@ -205,51 +211,14 @@ static unsigned parallelism(uint64_t procs)
 	return procs < n ? (unsigned)procs : (n ? n : 1);
 }
 
-/* utime + stime of the job's other live processes, from the job's own
- * /proc (it shows nothing else): clock ticks, so 10 ms steps, but without
- * it a forked child's CPU would count only once it is reaped. */
-static uint64_t others_cpu_ns(pid_t program)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	uint64_t ticks = 0;
-	long hz = sysconf(_SC_CLK_TCK);
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		char path[64], buf[1024], *p;
-		unsigned long long ut = 0, st = 0;
-		long pid = strtol(e->d_name, &p, 10);
-		ssize_t n;
-		int fd;
-
-		if (*p || pid <= 1 || pid == program)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* Fields after the ")" that ends comm: state is field 3,
-		 * utime 14 and stime 15. */
-		p = strrchr(buf, ')');
-		if (p && sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &ut, &st) == 2)
-			ticks += ut + st;
-	}
-	closedir(d);
-	return hz > 0 ? ticks * (1000000000ull / (uint64_t)hz) : 0;
-}
-
 /* CPU time of the whole job so far: the cgroup's counter when there is one;
  * otherwise the program's own clock, the other live processes' and what
- * reaped processes used. */
+ * reaped processes used. Without a cgroup the same scan of the job's /proc
+ * samples its resident memory, which memory_kb bounds (RLIMIT_AS would
+ * bound address space, which the JVM, Go and V8 reserve by gigabytes). */
 static uint64_t cpu_used(struct job *j)
 {
+	struct wb_procscan scan;
 	uint64_t ns = 0;
 	struct rusage ru;
 
@@ -265,8 +234,12 @@ static uint64_t cpu_used(struct job *j)
 		if (clock_getcpuclockid(j->pid, &clk) == 0 && clock_gettime(clk, &ts) == 0)
 			ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	}
-	if (j->msg.limits.procs > 1)
-		ns += others_cpu_ns(j->pid);
+	if (j->msg.accounting == WB_ACCT_RLIMIT && wb_procscan_read(j->pid, &scan) == 0) {
+		if (j->msg.limits.procs > 1)
+			ns += scan.cpu_ns;
+		if (scan.rss_kb > j->rss_peak_kb)
+			j->rss_peak_kb = scan.rss_kb;
+	}
 	if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
 		ns += (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
 		      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
@@ -319,6 +292,10 @@ static bool on_notification(struct job *j)
 	memset(&req, 0, sizeof(req));
 	if (ioctl(j->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return false; /* the caller died meanwhile */
+	if (j->learn) {
+		wb_learn_answer(j->listener, &req, j->learn);
+		return false;
+	}
 	if (j->res.syscall_nr < 0)
 		j->res.syscall_nr = req.data.nr;
 	j->res.flags |= WB_RES_SECCOMP;
@@ -364,9 +341,15 @@ static void watch(struct job *j)
 			j->res.flags |= WB_RES_TL_CPU;
 			return;
 		}
+		if (j->rss_peak_kb > j->msg.limits.memory_kb)
+			return; /* ML: the report's peak says so */
 		wait = (cpu_limit - used) / par;
 		if (wait > wall_limit - elapsed)
 			wait = wall_limit - elapsed;
+		/* Faulting pages in runs at a few GiB/s: sampling every few
+		 * milliseconds keeps the overshoot to tens of MiB. */
+		if (j->msg.accounting == WB_ACCT_RLIMIT && wait > RSS_SAMPLE_NS)
+			wait = RSS_SAMPLE_NS;
 		if (wait < 1000000)
 			wait = 1000000;
 		ts.tv_sec = (time_t)(wait / 1000000000ull);
@@ -511,7 +494,6 @@ static int start_program(struct job *j)
 		.stdio = {j->fds[WB_JOBFD_STDIN], j->fds[WB_JOBFD_STDOUT], j->fds[WB_JOBFD_STDERR]},
 		.handoff = sp[1], .limits = &j->msg.limits,
 		.nproc_extra = j->msg.nproc_extra,
-		.limit_address_space = j->msg.accounting == WB_ACCT_RLIMIT,
 		.bpf = j->spec.bpf, .bpf_len = j->spec.bpf_len, .trace = j->res.trace,
 	};
 	j->start_ns = now_ns();
@@ -566,6 +548,8 @@ static void finish(struct job *j)
 				(uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
 		j->res.maxrss_kb = (uint64_t)ru.ru_maxrss;
 	}
+	if (j->rss_peak_kb > j->res.maxrss_kb)
+		j->res.maxrss_kb = j->rss_peak_kb;
 }
 
 static int run(struct job *j)
@@ -587,6 +571,10 @@ static int run(struct job *j)
 	    (rc = resize_job_fs(j->msg.limits.memory_kb)) < 0) {
 		sandbox_failed(j, WB_STAGE_JOB_MOUNTS, -rc);
 		return rc;
+	}
+	if (j->msg.flags & WB_JOB_LEARN && !(j->learn = calloc(1, sizeof(*j->learn)))) {
+		sandbox_failed(j, WB_STAGE_JOB_DECODE, ENOMEM);
+		return -ENOMEM;
 	}
 	j->res.trace[WB_TRACE_DECODED] = now_ns();
 	j->boxfd = open("/box", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -635,20 +623,38 @@ static void drop_if_used(const char *dir)
 	umount2(dir, MNT_DETACH);
 }
 
+static int learned(struct job *j)
+{
+	int fd = memfd_create("wb-learned", MFD_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, (const unsigned char *)j->learn, sizeof(*j->learn));
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 static void report(struct job *j)
 {
 	int out = -1;
 
 	if (j->manager_gone)
 		return;
-	if (j->pid > 0 && !(j->res.flags & WB_RES_EXEC_FAILED)) {
+	if (j->learn) {
+		out = learned(j);
+		if (out < 0)
+			sandbox_failed(j, WB_STAGE_COPY_OUT, -out);
+	} else if (j->pid > 0 && !(j->res.flags & WB_RES_EXEC_FAILED)) {
 		out = copy_out(j);
 		if (out < -1)
 			sandbox_failed(j, WB_STAGE_COPY_OUT, -out);
 	}
 	j->res.type = WB_MSG_RESULT;
 	if (out >= 0)
-		j->res.flags |= WB_RES_COPY_OUT;
+		j->res.flags |= j->learn ? WB_RES_LEARNED : WB_RES_COPY_OUT;
 	/* Free the job's tmpfs pages now, not when the last reference goes,
 	 * so they are not charged to the next job's peak. An empty tmpfs
 	 * holds nothing to free: most judge programs write only stdout, and

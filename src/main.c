@@ -20,9 +20,9 @@ static void usage(FILE *f)
 	      "  serve [OPTIONS]                      the daemon: warm pool + job server\n"
 	      "  submit [--socket PATH|--connect HOST:PORT] [FILE]   send jobs to the daemon\n"
 	      "  stats [--socket PATH|--connect HOST:PORT]           the daemon's counters\n"
+	      "  learn [OPTIONS] -- PROGRAM [ARGS...] run it with every syscall logged, print them as a policy\n"
 	      "  policies [--policies DIR]            list the policies found\n"
-	      "  help [COMMAND], --version\n"
-	      "Not in this version yet: learn.\n",
+	      "  help [COMMAND], --version\n",
 	      f);
 }
 
@@ -65,11 +65,15 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return wb_cli_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "learn") == 0)
+		return wb_cli_learn(argc - 1, argv + 1);
 	if (strcmp(cmd, "policies") == 0)
 		return list_policies(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			wb_cli_run_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "learn") == 0)
+			wb_cli_learn_usage(stdout);
 		else if (argc > 2 && strcmp(argv[2], "serve") == 0)
 			wb_cli_serve_usage(stdout);
 		else if (argc > 2 && (strcmp(argv[2], "submit") == 0 || strcmp(argv[2], "stats") == 0))

@@ -231,7 +231,7 @@ static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
 	uint32_t def;
 	scmp_filter_ctx ctx;
 	const cJSON *it, *group;
-	bool listed[4] = {false, false, false, false};
+	bool listed[4] = {false, false, false, false}, allowed_execve = false;
 	int rc = -EINVAL;
 
 	if (p->def == WB_POLICY_ERRNO)
@@ -264,6 +264,7 @@ static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
 			goto out;
 		}
 		mark_listed(it->valuestring, listed);
+		allowed_execve |= e.nr == SCMP_SYS(execve) && !e.has_arg;
 	}
 	cJSON_ArrayForEach(group, errnos) {
 		int e = errno_by_name(group->string);
@@ -290,6 +291,13 @@ static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
 			}
 			mark_listed(it->valuestring, listed);
 		}
+	}
+	/* The program is started with execve while the job init waits for
+	 * it (a vfork-style clone): refusing it would stall both. */
+	if (!allowed_execve) {
+		snprintf(err, errlen, "%s: allow: must list \"execve\" (every program is started with it)", name);
+		rc = -EINVAL;
+		goto out;
 	}
 	rc = add_handoff_rules(ctx, listed);
 	if (rc < 0) {
@@ -507,6 +515,26 @@ int wb_policy_load(const char *dir, const char *name, struct wb_policy *p, char 
 			rc = -ENOMEM;
 		}
 	}
+	return rc;
+}
+
+int wb_policy_learn(struct wb_policy *p, char *err, size_t errlen)
+{
+	/* execve passes unnotified: the job init answers notifications only
+	 * once the program's vfork-style clone has returned, at its execve. */
+	cJSON *allow = cJSON_CreateStringArray((const char *[]){"execve"}, 1);
+	int rc;
+
+	if (!allow)
+		return -ENOMEM;
+	free(p->bpf);
+	p->bpf = NULL;
+	p->bpf_len = 0;
+	p->def = WB_POLICY_KILL;
+	rc = compile(p->name, allow, NULL, p, err, errlen);
+	cJSON_Delete(allow);
+	if (rc == 0)
+		p->learn = 1;
 	return rc;
 }
 

@@ -20,6 +20,7 @@ struct wb_policy {
 	size_t nbinds;
 	struct sock_filter *bpf;
 	size_t bpf_len;      /* instructions */
+	int learn;           /* wb_policy_learn: every syscall goes to the job init */
 };
 
 /* The fixed fd through which the program hands its seccomp listener to the
@@ -38,6 +39,11 @@ int wb_policy_parse(const char *name, const char *text, size_t len,
 /* Loads DIR/NAME.json. -ENOENT when there is no such policy. */
 int wb_policy_load(const char *dir, const char *name, struct wb_policy *p,
 		   char *err, size_t errlen);
+
+/* Turns a loaded policy into warmbox learn's: its binds stay, its filter
+ * becomes one that notifies the job init of every syscall but execve and
+ * the handoff rules (learn.c decides and counts). 0 or -errno with err. */
+int wb_policy_learn(struct wb_policy *p, char *err, size_t errlen);
 
 /* Names of the policies in dir, sorted; caller frees with wb_policy_names_free. */
 int wb_policy_names(const char *dir, char ***names, size_t *n);

@@ -116,8 +116,6 @@ static int set_rlimits(const struct wb_exec *x)
 	rc = rc ? rc : set_limit(RLIMIT_MEMLOCK, 0, 0);
 	rc = rc ? rc : set_limit(RLIMIT_MSGQUEUE, 0, 0);
 	rc = rc ? rc : set_limit(RLIMIT_NPROC, l->procs + x->nproc_extra, l->procs + x->nproc_extra);
-	if (!rc && x->limit_address_space)
-		rc = set_limit(RLIMIT_AS, l->memory_kb * 1024, l->memory_kb * 1024);
 	return rc;
 }
 

@@ -30,7 +30,6 @@ struct wb_exec {
 	int handoff;             /* SOCK_SEQPACKET to the job init */
 	const struct wb_limits *limits;
 	unsigned nproc_extra;    /* helpers sharing the job's uid (rootless) */
-	bool limit_address_space;/* rlimit accounting: no cgroup holds memory */
 	const struct sock_filter *bpf;
 	size_t bpf_len;
 	uint64_t *trace;         /* WB_TRACE_POINTS stamps, in the job init's memory */

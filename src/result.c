@@ -93,6 +93,8 @@ void wb_result_free(struct wb_result *r)
 	free(r->files);
 	free(r->syscall);
 	free(r->error);
+	free(r->learned);
+	r->learned = NULL;
 	r->files = NULL;
 	r->nfiles = 0;
 	r->syscall = NULL;

@@ -18,6 +18,8 @@ enum wb_status {
 	WB_STATUS_XX,
 };
 
+struct wb_learn;
+
 struct wb_buf {
 	unsigned char *data;
 	size_t len;
@@ -50,6 +52,7 @@ struct wb_result {
 	struct wb_outfile *files;
 	size_t nfiles;
 	char *syscall;       /* name of the refused syscall for SV */
+	struct wb_learn *learned; /* warmbox learn's counts (learn.h), else NULL */
 	char *error;
 	const char *accounting;
 	/* --trace: from the manager's send, and from the job init's receive,

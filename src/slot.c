@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
+#include "learn.h"
 #include "userns.h"
 #include "wire.h"
 #include "zygote.h"
@@ -137,6 +138,19 @@ static const char *copyout_reason(int err)
 	default:
 		return strerror(err);
 	}
+}
+
+static int read_learned(struct run *r)
+{
+	r->r.learned = malloc(sizeof(*r->r.learned));
+	if (!r->r.learned)
+		return -ENOMEM;
+	if (pread(r->copy_fd, r->r.learned, sizeof(*r->r.learned), 0) != (ssize_t)sizeof(*r->r.learned)) {
+		free(r->r.learned);
+		r->r.learned = NULL;
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 static int read_copy_out(struct run *r)
@@ -260,7 +274,9 @@ static void build_result(struct run *r)
 		if (!res->syscall)
 			res->syscall = strdup("unknown");
 	}
-	if (r->copy_fd >= 0 && read_copy_out(r) < 0)
+	if (r->copy_fd >= 0 && (m->flags & WB_RES_LEARNED) && read_learned(r) < 0)
+		sandbox_error(r, "sandbox: cannot read what warmbox learn counted");
+	else if (r->copy_fd >= 0 && !(m->flags & WB_RES_LEARNED) && read_copy_out(r) < 0)
 		sandbox_error(r, "sandbox: cannot read copy_out");
 	if (r->trace && m->trace[WB_TRACE_EXEC]) {
 		res->has_trace = true;
@@ -510,7 +526,7 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	msg.nproc_extra = geteuid() == 0 ? 0 : ROOTLESS_HELPERS;
 	msg.cpu_base_ns = r->cpu_base;
 	msg.spec_len = spec_len;
-	msg.flags = trace ? WB_JOB_TRACE : 0;
+	msg.flags = (trace ? WB_JOB_TRACE : 0) | (policy->learn ? WB_JOB_LEARN : 0);
 	fds[nfds++] = spec;
 	fds[nfds++] = sp[1];
 	fds[nfds++] = in;

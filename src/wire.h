@@ -59,6 +59,7 @@ struct wb_msg_fail {
 
 #define WB_JOB_TRACE 0x1u
 #define WB_JOB_CPU_FD 0x2u       /* a cgroup CPU usage fd follows the std fds */
+#define WB_JOB_LEARN 0x4u        /* warmbox learn: answer and count every notification */
 
 /* Descriptors of WB_MSG_JOB, in this order. */
 enum { WB_JOBFD_SPEC, WB_JOBFD_SOCK, WB_JOBFD_STDIN, WB_JOBFD_STDOUT, WB_JOBFD_STDERR, WB_JOBFD_FIXED };
@@ -96,6 +97,7 @@ enum wb_trace_point {
 #define WB_RES_EXITED 0x10u      /* the program exited (else it was signalled) */
 #define WB_RES_EXEC_FAILED 0x20u /* chdir or execve failed: RE 127 */
 #define WB_RES_COPY_OUT 0x40u    /* a copy-out memfd is attached */
+#define WB_RES_LEARNED 0x80u     /* a memfd of struct wb_learn is attached instead */
 
 struct wb_msg_result {
 	uint32_t type;

@@ -10,7 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+#include <stdio.h>
+
 #include "check.h"
+#include "learn.h"
 #include "policy.h"
 
 #ifndef WB_TEST_POLICIES
@@ -55,6 +59,7 @@ static void test_errors(void)
 	refused("{\"allow\":[\"read\"],\"binds\":[\"relative/path\"]}", "binds[0]", NULL);
 	refused("{\"allow\":[\"read\"],\"binds\":[\"/no/such/dir/anywhere\"]}", "binds[0]", "/no/such/dir");
 	refused("{\"allow\":[\"read\"],\"binds\":[\"/usr/../etc\"]}", "binds[0]", NULL);
+	refused("{\"allow\":[\"read\", \"write\"]}", "allow", "execve");
 }
 
 static void test_valid(void)
@@ -62,7 +67,7 @@ static void test_valid(void)
 	struct wb_policy p;
 	char err[256] = "";
 	const char *text = "{\"description\":\"d\",\"default_action\":\"kill\","
-			   "\"allow\":[\"read\",\"write\",\"socket if arg0 == AF_UNIX\"],"
+			   "\"allow\":[\"read\",\"write\",\"execve\",\"socket if arg0 == AF_UNIX\"],"
 			   "\"errno\":{\"EPERM\":[\"mkdir\"]},\"binds\":[\"/usr\"]}";
 
 	CHECKF(parse(text, &p, err) == 0, "%s", err);
@@ -142,11 +147,54 @@ static void test_filter(void)
 	wb_policy_free(&p);
 }
 
+/* No shipped policy lets a syscall of the dangerous set through, but
+ * socket restricted to AF_UNIX (SPEC: allow only that, filtered on the
+ * argument). Refusing one through "errno" is fine. */
+static void test_no_dangerous_allowed(void)
+{
+	char **names = NULL, path[512];
+	size_t n = 0;
+
+	CHECK(wb_policy_names(WB_TEST_POLICIES, &names, &n) == 0);
+	CHECK(n >= 9); /* default, c, cpp, python, java, node, go, rust, compile */
+	for (size_t i = 0; i < n; i++) {
+		FILE *f;
+		char *text = calloc(1, 1 << 20);
+		size_t len;
+		cJSON *root, *it;
+
+		snprintf(path, sizeof(path), "%s/%s.json", WB_TEST_POLICIES, names[i]);
+		f = fopen(path, "r");
+		CHECKF(f && text, "%s", path);
+		if (!f || !text) {
+			free(text);
+			continue;
+		}
+		len = fread(text, 1, (1 << 20) - 1, f);
+		fclose(f);
+		root = cJSON_ParseWithLength(text, len);
+		CHECKF(root != NULL, "%s", path);
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "allow")) {
+			char name[64];
+
+			if (sscanf(it->valuestring, "%63[a-z0-9_]", name) != 1)
+				continue;
+			if (strcmp(it->valuestring, "socket if arg0 == AF_UNIX") == 0)
+				continue;
+			CHECKF(!wb_learn_is_dangerous(name), "%s allows \"%s\"", path, it->valuestring);
+		}
+		cJSON_Delete(root);
+		free(text);
+	}
+	wb_policy_names_free(names, n);
+}
+
 int main(void)
 {
 	test_errors();
 	test_valid();
 	test_shipped();
+	test_no_dangerous_allowed();
 	test_filter();
 	return check_report("test_policy");
 }
