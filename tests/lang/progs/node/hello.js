@@ -1,0 +1,3 @@
+// hello: prints "hello" and a newline. Expected verdict: OK.
+'use strict';
+console.log('hello');

@@ -1,0 +1,2 @@
+# hello: prints "hello" and a newline. Expected verdict: OK.
+print("hello")
