@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 /* What no shipped policy allows, learned or not: tracing and reaching into
  * other processes, mounts and namespaces, kernel modules and kexec, keys,
@@ -79,6 +80,8 @@ void wb_learn_answer(int listener, const struct seccomp_notif *req, struct wb_le
 			l->refused[nr]++;
 		else
 			l->used[nr]++;
+		if (nr == SCMP_SYS(socket) && req->data.args[0] != AF_UNIX)
+			l->socket_not_unix++;
 	}
 	/* The caller may be gone (killed, or its thread exited): ENOENT. */
 	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
@@ -157,6 +160,39 @@ static void print_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* The errno groups: each refused syscall answered as learning answered it
+ * (wb_learn_answer); clone stays allowed, its namespace flags are checked
+ * by every compiled policy anyway. */
+static void print_refusals(FILE *f, const struct wb_learn *l, const struct named_count *refused, size_t n)
+{
+	bool socket = false, any_eperm = false;
+
+	for (size_t i = 0; i < n; i++) {
+		socket |= strcmp(refused[i].name, "socket") == 0;
+		any_eperm |= strcmp(refused[i].name, "socket") != 0 && strcmp(refused[i].name, "clone") != 0;
+	}
+	if (!socket && !any_eperm)
+		return;
+	fputs(",\n  \"errno\": {", f);
+	if (socket)
+		fprintf(f, "\n    \"EACCES\": [\"%s\"]%s", l->socket_not_unix ? "socket" : "socket if arg0 == AF_UNIX",
+			any_eperm ? "," : "");
+	if (any_eperm) {
+		bool first = true;
+
+		fputs("\n    \"EPERM\": [", f);
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(refused[i].name, "socket") == 0 || strcmp(refused[i].name, "clone") == 0)
+				continue;
+			fputs(first ? "" : ", ", f);
+			print_json_string(f, refused[i].name);
+			first = false;
+		}
+		fputs("]", f);
+	}
+	fputs("\n  }", f);
+}
+
 int wb_learn_print(const struct wb_learn *l, const char *description, FILE *f, FILE *counts_f)
 {
 	struct named_count *used, *refused;
@@ -169,6 +205,7 @@ int wb_learn_print(const struct wb_learn *l, const char *description, FILE *f, F
 		return -ENOMEM;
 	}
 	qsort(used, nused, sizeof(*used), by_name);
+	qsort(refused, nrefused, sizeof(*refused), by_name);
 	fputs("{\n  \"description\": ", f);
 	print_json_string(f, description);
 	fputs(",\n  \"default_action\": \"kill\",\n  \"allow\": [", f);
@@ -176,7 +213,9 @@ int wb_learn_print(const struct wb_learn *l, const char *description, FILE *f, F
 		fputs(i == 0 ? "\n    " : i % 6 == 0 ? ",\n    " : ", ", f);
 		print_json_string(f, used[i].name);
 	}
-	fputs("\n  ]\n}\n", f);
+	fputs("\n  ]", f);
+	print_refusals(f, l, refused, nrefused);
+	fputs("\n}\n", f);
 
 	qsort(used, nused, sizeof(*used), by_count);
 	fprintf(counts_f, "warmbox learn: %zu syscalls used (calls counted; execve, exit and exit_group are never notified):\n",

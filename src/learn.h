@@ -16,6 +16,7 @@ struct seccomp_notif;
 struct wb_learn {
 	uint32_t used[WB_LEARN_NR];     /* let through */
 	uint32_t refused[WB_LEARN_NR];  /* the dangerous set: never learned */
+	uint32_t socket_not_unix;       /* refused sockets of another family */
 };
 
 /* Answers one notification: a refused call fails (EPERM, EACCES for
@@ -28,7 +29,9 @@ void wb_learn_answer(int listener, const struct seccomp_notif *req, struct wb_le
 int wb_learn_is_dangerous(const char *name);
 
 /* Prints what was learned as a policy JSON on f, its description naming
- * what it was learned from; and the counts, busiest first, on counts_f.
+ * what it was learned from, refusing what was refused with the same errno
+ * (so the program runs again as it did); and the counts, busiest first,
+ * on counts_f.
  * 0 or -errno. */
 int wb_learn_print(const struct wb_learn *l, const char *description, FILE *f, FILE *counts_f);
 

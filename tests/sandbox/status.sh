@@ -51,13 +51,10 @@ fi
 # ML: 256 MiB touched under a 64 MiB limit
 wb_run run --memory 65536 --copy-in "$(prog memhog)" -- ./memhog 256
 expect_rc 0 "ML: exit status 0"
-if cgroup_accounting; then
-	expect_status ML "ML: 256 MiB under --memory 65536 is ML"
-else
-	expect_status "ML RE SG" "ML: 256 MiB under --memory 65536 is ML, RE or SG"
-	skip "strict ML assertion needs cgroup accounting (accounting: $(jf .accounting))"
-fi
-expect_jq '.memory_kb | type == "number"' "ML: memory_kb reported"
+# Without a cgroup the job init samples resident memory (no RLIMIT_AS):
+# ML either way.
+expect_status ML "ML: 256 MiB under --memory 65536 is ML ($(jf .accounting))"
+expect_range .memory_kb 65536 262144 "ML: memory_kb at the limit (cgroup) or past it (sampled)"
 
 # OL by stdout
 wb_run run --output 64 --copy-in "$(prog spew)" -- ./spew 1048576
