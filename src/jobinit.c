@@ -3,10 +3,8 @@
  * process, copy files out from inside the job's own mounts, report. */
 #include "jobinit.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -31,6 +29,7 @@
 
 #include "cgroup.h"
 #include "fdpass.h"
+#include "jobfiles.h"
 #include "learn.h"
 #include "procscan.h"
 #include "program.h"
@@ -40,8 +39,6 @@
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define WB_STR2(x) #x
 #define WB_STR(x) WB_STR2(x)
-/* copy_out returns at most this much in all, whatever file_size_kb says. */
-#define COPY_OUT_MAX (64u << 20)
 /* How often resident memory is sampled without a cgroup. */
 #define RSS_SAMPLE_NS 5000000ull
 
@@ -115,51 +112,6 @@ static int resize_job_fs(uint64_t kb)
 	if ((rc = mount_tmpfs("/box", opts, MS_REMOUNT)) < 0)
 		return rc;
 	return mount_tmpfs("/tmp", opts, MS_REMOUNT);
-}
-
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Paths were validated by the manager (relative, no ".."), and /box is
- * fresh: nothing here can be a planted symlink, O_NOFOLLOW notwithstanding. */
-static int write_file(int boxfd, const struct wb_spec_file *f)
-{
-	char dir[4096];
-	int fd, rc;
-
-	for (const char *p = strchr(f->path, '/'); p; p = strchr(p + 1, '/')) {
-		size_t len = (size_t)(p - f->path);
-
-		if (len >= sizeof(dir))
-			return -ENAMETOOLONG;
-		memcpy(dir, f->path, len);
-		dir[len] = '\0';
-		if (mkdirat(boxfd, dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		if (fchownat(boxfd, dir, WB_JOB_UID, WB_JOB_GID, AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
-	}
-	fd = openat(boxfd, f->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, f->mode);
-	if (fd < 0)
-		return -errno;
-	rc = write_all(fd, f->data, f->len);
-	if (rc == 0 && (fchown(fd, WB_JOB_UID, WB_JOB_GID) < 0 || fchmod(fd, f->mode) < 0))
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 static const char *env_get(char *const *env, const char *name)
@@ -391,60 +343,6 @@ static void watch(struct job *j)
 	}
 }
 
-/* Opens BOXPATH inside the job's own /box with no symlink followed on any
- * component and no way out of /box; the job's processes are all gone, so
- * nothing can change the tree between the checks and the read. */
-static int copy_one(int boxfd, int out, const char *path, uint64_t cap, uint64_t *total)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	struct stat st;
-	unsigned char *data = NULL;
-	int fd, err = 0, rc;
-	ssize_t n = 0;
-
-	fd = (int)syscall(SYS_openat2, boxfd, path, &how, sizeof(how));
-	if (fd < 0)
-		return wb_wire_copyout_add(out, path, errno, NULL, 0);
-	if (fstat(fd, &st) < 0)
-		err = errno;
-	else if (!S_ISREG(st.st_mode))
-		err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-	else if ((uint64_t)st.st_size > cap || *total + (uint64_t)st.st_size > COPY_OUT_MAX)
-		err = EFBIG;
-	else if (st.st_size > 0 && !(data = malloc((size_t)st.st_size)))
-		err = ENOMEM;
-	else if (st.st_size > 0 && (n = pread(fd, data, (size_t)st.st_size, 0)) < 0)
-		err = errno;
-	close(fd);
-	if (!err)
-		*total += (uint64_t)n;
-	rc = wb_wire_copyout_add(out, path, err, data, err ? 0 : (size_t)n);
-	free(data);
-	return rc;
-}
-
-static int copy_out(struct job *j)
-{
-	uint64_t total = 0, cap = j->msg.limits.file_size_kb * 1024;
-	int out, rc = 0;
-
-	if (j->spec.ncopy_out == 0)
-		return -1;
-	out = memfd_create("wb-out", MFD_CLOEXEC);
-	if (out < 0)
-		return -errno;
-	for (size_t i = 0; i < j->spec.ncopy_out && rc == 0; i++)
-		rc = copy_one(j->boxfd, out, j->spec.copy_out[i], cap, &total);
-	if (rc < 0) {
-		close(out);
-		return rc;
-	}
-	return out;
-}
-
 #define PROGRAM_STACK (256 * 1024)
 static char program_stack[PROGRAM_STACK] __attribute__((aligned(16)));
 
@@ -583,7 +481,7 @@ static int run(struct job *j)
 		return -errno;
 	}
 	for (size_t i = 0; i < j->spec.nfiles; i++) {
-		if ((rc = write_file(j->boxfd, &j->spec.files[i])) < 0) {
+		if ((rc = wb_jobfiles_write(j->boxfd, &j->spec.files[i])) < 0) {
 			sandbox_failed(j, WB_STAGE_FILES, -rc);
 			return rc;
 		}
@@ -629,7 +527,7 @@ static int learned(struct job *j)
 
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, (const unsigned char *)j->learn, sizeof(*j->learn));
+	rc = wb_jobfiles_write_all(fd, j->learn, sizeof(*j->learn));
 	if (rc < 0) {
 		close(fd);
 		return rc;
@@ -648,7 +546,8 @@ static void report(struct job *j)
 		if (out < 0)
 			sandbox_failed(j, WB_STAGE_COPY_OUT, -out);
 	} else if (j->pid > 0 && !(j->res.flags & WB_RES_EXEC_FAILED)) {
-		out = copy_out(j);
+		out = wb_jobfiles_copy_out(j->boxfd, j->spec.copy_out, j->spec.ncopy_out,
+					   j->msg.limits.file_size_kb * 1024);
 		if (out < -1)
 			sandbox_failed(j, WB_STAGE_COPY_OUT, -out);
 	}
