@@ -38,7 +38,7 @@ node)   src=sum.js;    compile=''
         out=sum.js;    run='["node","sum.js"]';            procs=16; mem=262144 ;;
 go)     src=sum.go;    compile='["go","build","-o","sum","sum.go"]'
         out=sum;       run='["./sum"]';                    procs=16; mem=262144 ;;
-rust)   src=sum.rs;    compile='["rustc","-O","-o","sum","sum.rs"]'
+rust)   src=sum.rs;    compile='["rustc","-O","-C","strip=debuginfo","-o","sum","sum.rs"]'
         out=sum;       run='["./sum"]';                    procs=1;  mem=262144 ;;
 *)      echo "usage: judge.sh c|cpp|python|java|node|go|rust" >&2; exit 2 ;;
 esac

@@ -42,7 +42,7 @@ build_cmd() {
 		for p in hello busy alloc socket_probe; do printf 'go build -o %s %s.go && ' "$p" "$p"; done
 		echo true ;;
 	rust)
-		for p in hello busy alloc socket_probe; do printf 'rustc -O -o %s %s.rs && ' "$p" "$p"; done
+		for p in hello busy alloc socket_probe; do printf 'rustc -O -C strip=debuginfo -o %s %s.rs && ' "$p" "$p"; done
 		echo true ;;
 	java) echo "javac -d classes *.java && jar --create --file progs.jar -C classes ." ;;
 	esac
