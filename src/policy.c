@@ -163,7 +163,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, const struct entry *e)
 
 /* The program's last steps before execve (program.c) run under the filter:
  * handing over the listener and reporting a failed execve go through the
- * handoff fd, and exiting must always work. */
+ * handoff fd, and exiting must always work. So must restarting a sleep. */
 static int add_handoff_rules(scmp_filter_ctx ctx, const bool *listed)
 {
 	int rc = 0;
@@ -178,6 +178,11 @@ static int add_handoff_rules(scmp_filter_ctx ctx, const bool *listed)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0);
 	if (!rc && !listed[3])
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0);
+	/* The kernel resumes a sleep a signal interrupted (nanosleep, poll,
+	 * futex with a timeout) through restart_syscall: the sleep itself
+	 * already passed the filter. Go's preemption signals make it common. */
+	if (!rc && !listed[4])
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(restart_syscall), 0);
 	return rc;
 }
 
@@ -216,11 +221,11 @@ out:
 }
 
 /* Names in the handoff rules, which the policy may also list itself. */
-static const char *const handoff_names[] = {"sendmsg", "write", "exit_group", "exit"};
+static const char *const handoff_names[] = {"sendmsg", "write", "exit_group", "exit", "restart_syscall"};
 
 static void mark_listed(const char *name, bool *listed)
 {
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < sizeof(handoff_names) / sizeof(handoff_names[0]); i++)
 		if (strcmp(name, handoff_names[i]) == 0)
 			listed[i] = true;
 }
@@ -231,7 +236,7 @@ static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
 	uint32_t def;
 	scmp_filter_ctx ctx;
 	const cJSON *it, *group;
-	bool listed[4] = {false, false, false, false}, allowed_execve = false;
+	bool listed[5] = {false, false, false, false, false}, allowed_execve = false;
 	int rc = -EINVAL;
 
 	if (p->def == WB_POLICY_ERRNO)

@@ -59,7 +59,7 @@ if [ -n "$compile" ]; then
 		copy_out: [$out]}' >"$work/compile.json"
 	"$WARMBOX" run --job - <"$work/compile.json" >"$work/compiled.json"
 	status=$(jq -r .status "$work/compiled.json")
-	echo "compile $lang: $status, $(jq -r '"\(.wall_ms) ms wall, \(.cpu_ms) ms cpu, \(.memory_kb) KiB"' "$work/compiled.json")"
+	echo "compile $lang: $status$(jq -r 'if .syscall then " (\(.syscall))" else "" end' "$work/compiled.json"), $(jq -r '"\(.wall_ms) ms wall, \(.cpu_ms) ms cpu, \(.memory_kb) KiB"' "$work/compiled.json")"
 	if [ "$status" != OK ] || ! jq -e '.files[0].base64' "$work/compiled.json" >/dev/null; then
 		echo "compile $lang: failed (compilation error):"
 		jq -r '.stderr, .error // empty' "$work/compiled.json" | head -20
