@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-ssize_t wb_ndjson_next(const char *buf, size_t len, size_t max, size_t *line_len)
+ssize_t wb_ndjson_next(const char *buf, size_t len, size_t from, size_t max, size_t *line_len)
 {
 	size_t scan = len < max + 1 ? len : max + 1;
-	const char *nl = memchr(buf, '\n', scan);
+	const char *nl = from < scan ? memchr(buf + from, '\n', scan - from) : NULL;
 	size_t n;
 
 	if (!nl)

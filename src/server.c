@@ -20,6 +20,8 @@
 #include "slot.h"
 
 #define READ_CHUNK 65536
+/* Longer lines are jobs, never {"op": ...} requests. */
+#define OP_MAX_BYTES 4096
 
 struct conn;
 
@@ -38,6 +40,7 @@ struct conn {
 	} h;
 	char *buf;
 	size_t len, cap;
+	size_t scanned;          /* bytes of buf known to hold no '\n' */
 	size_t unsent;           /* bytes written but not yet flushed */
 	struct req *reqs;        /* jobs in flight */
 	unsigned inflight;
@@ -298,7 +301,8 @@ static bool handle_op(struct conn *c, const char *line, size_t len)
 	const cJSON *op;
 	bool handled = true;
 
-	if (!memmem(line, len, "\"op\"", 4))
+	/* Ops are a few bytes; a job may be megabytes of base64. */
+	if (len > OP_MAX_BYTES || !memmem(line, len, "\"op\"", 4))
 		return false;
 	root = cJSON_ParseWithLength(line, len);
 	op = cJSON_GetObjectItemCaseSensitive(root, "op");
@@ -366,10 +370,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->len += (size_t)nread;
 	while (!c->leaving && off < c->len) {
 		size_t line_len = 0;
-		ssize_t n = wb_ndjson_next(c->buf + off, c->len - off, c->srv->cfg.max_request, &line_len);
+		ssize_t n = wb_ndjson_next(c->buf + off, c->len - off, off ? 0 : c->scanned,
+					   c->srv->cfg.max_request, &line_len);
 
-		if (n == WB_NDJSON_NEED_MORE)
+		if (n == WB_NDJSON_NEED_MORE) {
+			c->scanned = c->len - off;
 			break;
+		}
 		if (n == WB_NDJSON_TOO_LONG) {
 			char msg[96];
 
@@ -383,6 +390,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (line_len > 0 && !handle_op(c, c->buf + off, line_len))
 			handle_job(c, c->buf + off, line_len);
 		off += (size_t)n;
+		c->scanned = 0;
 	}
 	if (off) {
 		memmove(c->buf, c->buf + off, c->len - off);
