@@ -86,29 +86,46 @@ static int load_policies(const char *dir, struct wb_policy **out, size_t *n, cha
 	if (!pols)
 		return -ENOMEM;
 	for (size_t i = 0; i < count; i++) {
-		rc = wb_policy_load(dir, names[i], &pols[i], err, sizeof(err));
+		struct wb_policy *p = &pols[*n];
+
+		rc = wb_policy_load(dir, names[i], p, err, sizeof(err));
+		/* A bind missing on this host is a runtime not installed here
+		 * (no JDK, no java policy): the other languages still run. Any
+		 * other fault in a policy stops the start. */
+		if (rc == -ENOENT) {
+			fprintf(stderr, "warmbox serve: policy %s left out, its runtime is not on this host: %s\n",
+				names[i], err);
+			continue;
+		}
 		if (rc < 0) {
 			fprintf(stderr, "warmbox serve: %s\n", err);
-			for (size_t k = 0; k < i; k++)
+			for (size_t k = 0; k < *n; k++)
 				wb_policy_free(&pols[k]);
 			free(pols);
 			wb_policy_names_free(names, count);
+			*n = 0;
 			return rc;
 		}
+		(*n)++;
 		/* Every zygote carries every policy's binds: any job may land
 		 * on any zygote. */
-		for (size_t b = 0; b < pols[i].nbinds; b++) {
+		for (size_t b = 0; b < p->nbinds; b++) {
 			bool dup = false;
 
 			for (size_t k = 0; k < *nbinds; k++)
-				dup |= strcmp((*binds)[k], pols[i].binds[b]) == 0;
-			if (!dup && wb_strv_push(binds, nbinds, pols[i].binds[b]) < 0)
+				dup |= strcmp((*binds)[k], p->binds[b]) == 0;
+			if (!dup && wb_strv_push(binds, nbinds, p->binds[b]) < 0)
 				return -ENOMEM;
 		}
 	}
 	wb_policy_names_free(names, count);
 	*out = pols;
-	*n = count;
+	if (*n == 0) {
+		fprintf(stderr, "warmbox serve: no usable policy in %s\n", dir);
+		free(pols);
+		*out = NULL;
+		return -ENOENT;
+	}
 	return 0;
 }
 

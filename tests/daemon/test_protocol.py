@@ -7,10 +7,12 @@ bounded queue, the warmbox submit/stats clients, and the socket path
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -364,5 +366,31 @@ with T.section("stale socket file"):
         k = d.client()
         still_works(k, "stale")
         k.close()
+
+with T.section("a policy whose runtime is not installed"):
+    # A host without a JDK has no /etc/java-17-openjdk: the daemon leaves
+    # that policy out, says so, and serves every other one.
+    pdir = tempfile.mkdtemp(prefix="wbtest.%d." % os.getpid(), dir="/tmp")
+    try:
+        shutil.copy(os.path.join(wbd.POLICIES, "default.json"), pdir)
+        with open(os.path.join(wbd.POLICIES, "java.json")) as f:
+            java = json.load(f)
+        java["binds"] = ["/opt/no-such-runtime-for-warmbox"]
+        with open(os.path.join(pdir, "java.json"), "w") as f:
+            json.dump(java, f)
+        os.chmod(pdir, 0o755)
+        for name in os.listdir(pdir):
+            os.chmod(os.path.join(pdir, name), 0o644)
+        with Daemon(T, "--zygotes", 1, "--policies", pdir, name="missing-runtime daemon") as d:
+            T.check("policy java left out" in d.log() and "/opt/no-such-runtime-for-warmbox" in d.log(),
+                    "missing bind: the daemon starts and names the policy left out and the path", d.log())
+            k = d.client()
+            k.send({"id": "j", "argv": ["/bin/true"], "policy": "java"})
+            a = k.recv(30)
+            T.check(is_xx_error(a, "j", "policy"), "missing bind: a job naming that policy is refused", a)
+            still_works(k, "missing-runtime")
+            k.close()
+    finally:
+        shutil.rmtree(pdir, ignore_errors=True)
 
 T.finish()
