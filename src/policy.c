@@ -347,23 +347,28 @@ static int parse_binds(const char *name, const cJSON *binds, struct wb_policy *p
 	if (!p->binds)
 		return -ENOMEM;
 	cJSON_ArrayForEach(it, binds) {
-		const char *path = it->valuestring;
+		/* "?PATH" is bound when the host has it: a policy for several
+		 * toolchains (compile) must not need all of them installed. */
+		bool optional = it->valuestring[0] == '?';
+		const char *path = it->valuestring + optional;
 		struct stat st;
 
 		if (path[0] != '/' || strstr(path, "/..") || strstr(path, "//")) {
-			snprintf(err, errlen, "%s: binds[%d]: \"%s\" must be a normalised absolute path",
-				 name, i, path);
+			snprintf(err, errlen, "%s: binds[%d]: \"%s\" must be a normalised absolute path, or ?PATH",
+				 name, i, it->valuestring);
 			return -EINVAL;
 		}
+		i++;
+		if (stat(path, &st) < 0 && optional)
+			continue;
 		if (stat(path, &st) < 0) {
-			snprintf(err, errlen, "%s: binds[%d]: \"%s\": %s", name, i, path, strerror(errno));
+			snprintf(err, errlen, "%s: binds[%d]: \"%s\": %s", name, i - 1, path, strerror(errno));
 			return -ENOENT;
 		}
 		p->binds[p->nbinds] = strdup(path);
 		if (!p->binds[p->nbinds])
 			return -ENOMEM;
 		p->nbinds++;
-		i++;
 	}
 	return 0;
 }

@@ -59,6 +59,7 @@ static void test_errors(void)
 	refused("{\"allow\":[\"read\"],\"binds\":[\"relative/path\"]}", "binds[0]", NULL);
 	refused("{\"allow\":[\"read\"],\"binds\":[\"/no/such/dir/anywhere\"]}", "binds[0]", "/no/such/dir");
 	refused("{\"allow\":[\"read\"],\"binds\":[\"/usr/../etc\"]}", "binds[0]", NULL);
+	refused("{\"allow\":[\"execve\"],\"binds\":[\"?relative\"]}", "binds[0]", NULL);
 	refused("{\"allow\":[\"read\", \"write\"]}", "allow", "execve");
 }
 
@@ -75,6 +76,11 @@ static void test_valid(void)
 	CHECK(p.def == WB_POLICY_KILL);
 	CHECK(p.nbinds == 1 && strcmp(p.binds[0], "/usr") == 0);
 	CHECK(strcmp(p.description, "d") == 0);
+	wb_policy_free(&p);
+	/* "?PATH": bound when present, left out without an error when not. */
+	CHECKF(parse("{\"allow\":[\"execve\"],\"binds\":[\"?/usr\",\"?/no/such/dir/anywhere\"]}", &p, err) == 0,
+	       "%s", err);
+	CHECK(p.nbinds == 1 && strcmp(p.binds[0], "/usr") == 0);
 	wb_policy_free(&p);
 	wb_policy_free(&p); /* twice: a freed policy is empty */
 	wb_policy_free(NULL);
