@@ -358,13 +358,15 @@ static int parse_binds(const char *name, const cJSON *binds, struct wb_policy *p
 				 name, i, it->valuestring);
 			return -EINVAL;
 		}
-		i++;
-		if (stat(path, &st) < 0 && optional)
-			continue;
 		if (stat(path, &st) < 0) {
-			snprintf(err, errlen, "%s: binds[%d]: \"%s\": %s", name, i - 1, path, strerror(errno));
+			if (optional) {
+				i++;
+				continue;
+			}
+			snprintf(err, errlen, "%s: binds[%d]: \"%s\": %s", name, i, path, strerror(errno));
 			return -ENOENT;
 		}
+		i++;
 		p->binds[p->nbinds] = strdup(path);
 		if (!p->binds[p->nbinds])
 			return -ENOMEM;
