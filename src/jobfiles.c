@@ -17,24 +17,6 @@
 /* copy_out returns at most this much in all, whatever file_size_kb says. */
 #define COPY_OUT_MAX (64u << 20)
 
-int wb_jobfiles_write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Paths were validated by the manager (relative, no ".."), and /box is
  * fresh: nothing here can be a planted symlink, O_NOFOLLOW notwithstanding. */
 int wb_jobfiles_write(int boxfd, const struct wb_spec_file *f)
@@ -57,7 +39,7 @@ int wb_jobfiles_write(int boxfd, const struct wb_spec_file *f)
 	fd = openat(boxfd, f->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, f->mode);
 	if (fd < 0)
 		return -errno;
-	rc = wb_jobfiles_write_all(fd, f->data, f->len);
+	rc = wb_wire_write_all(fd, f->data, f->len);
 	if (rc == 0 && (fchown(fd, WB_JOB_UID, WB_JOB_GID) < 0 || fchmod(fd, f->mode) < 0))
 		rc = -errno;
 	close(fd);

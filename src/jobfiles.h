@@ -8,9 +8,6 @@
 
 #include "wire.h"
 
-/* write(2) until done. 0 or -errno. */
-int wb_jobfiles_write_all(int fd, const void *buf, size_t len);
-
 /* Creates f under boxfd (parents too), owned by the job's uid. 0 or -errno. */
 int wb_jobfiles_write(int boxfd, const struct wb_spec_file *f);
 

@@ -527,7 +527,7 @@ static int learned(struct job *j)
 
 	if (fd < 0)
 		return -errno;
-	rc = wb_jobfiles_write_all(fd, j->learn, sizeof(*j->learn));
+	rc = wb_wire_write_all(fd, j->learn, sizeof(*j->learn));
 	if (rc < 0) {
 		close(fd);
 		return rc;

@@ -103,8 +103,10 @@ static void put_str(struct enc *e, const char *s)
 	put_blob(e, s, strlen(s));
 }
 
-static int write_all(int fd, const unsigned char *buf, size_t len)
+int wb_wire_write_all(int fd, const void *data, size_t len)
 {
+	const unsigned char *buf = data;
+
 	while (len) {
 		ssize_t n = write(fd, buf, len);
 
@@ -151,7 +153,7 @@ int wb_wire_encode(const struct wb_job *job, const struct wb_policy *policy, siz
 		rc = -errno;
 		goto out;
 	}
-	rc = write_all(fd, e.buf, e.len);
+	rc = wb_wire_write_all(fd, e.buf, e.len);
 	/* Sealed, the spec cannot change under the job init once sent. */
 	if (rc == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
 		rc = -errno;
@@ -285,7 +287,7 @@ int wb_wire_copyout_add(int fd, const char *path, int err, const void *data, siz
 	put_str(&e, path);
 	put_u64(&e, (uint64_t)(int64_t)err);
 	put_blob(&e, err ? NULL : data, err ? 0 : len);
-	rc = e.err ? e.err : write_all(fd, e.buf, e.len);
+	rc = e.err ? e.err : wb_wire_write_all(fd, e.buf, e.len);
 	free(e.buf);
 	return rc;
 }

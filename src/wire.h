@@ -136,6 +136,9 @@ struct wb_spec {
 	size_t bpf_len;
 };
 
+/* write(2) until done, through EINTR. 0 or -errno. */
+int wb_wire_write_all(int fd, const void *data, size_t len);
+
 /* Writes job + policy into a new sealed memfd. Returns the fd or -errno. */
 int wb_wire_encode(const struct wb_job *job, const struct wb_policy *policy, size_t *len);
 
