@@ -12,6 +12,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "policy.h"
+
 /* What no shipped policy allows, learned or not: tracing and reaching into
  * other processes, mounts and namespaces, kernel modules and kexec, keys,
  * BPF and perf, io_uring (its own syscall-free path around any filter),
@@ -29,9 +31,6 @@ static const char *const dangerous[] = {
 	"sethostname", "setdomainname", "iopl", "ioperm", "personality",
 	"fanotify_init", "lookup_dcookie", "uselib", "nfsservctl", "socket",
 };
-
-#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
-		  CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME)
 
 int wb_learn_is_dangerous(const char *name)
 {
@@ -68,7 +67,7 @@ void wb_learn_answer(int listener, const struct seccomp_notif *req, struct wb_le
 		resp.error = -ENOSYS;
 	} else if (nr == SCMP_SYS(socket)) {
 		resp.error = -EACCES;
-	} else if (dangerous_nr(nr) || (nr == SCMP_SYS(clone) && (req->data.args[0] & NS_FLAGS))) {
+	} else if (dangerous_nr(nr) || (nr == SCMP_SYS(clone) && (req->data.args[0] & WB_POLICY_NS_FLAGS))) {
 		resp.error = -EPERM;
 	} else {
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;

@@ -27,11 +27,6 @@
 
 #define MAX_POLICY_BYTES (1 << 20)
 
-/* Namespace flags a job must never pass to clone(): a new user namespace
- * would hand the program a full capability set over fresh namespaces. */
-#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
-		  CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME)
-
 static const struct {
 	const char *name;
 	int value;
@@ -153,7 +148,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, const struct entry *e)
 					(struct scmp_arg_cmp){.arg = e->arg, .op = SCMP_CMP_EQ, .datum_a = e->value});
 	if (action == SCMP_ACT_ALLOW && nr == SCMP_SYS(clone))
 		return seccomp_rule_add(ctx, action, nr, 1,
-					SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));
+					SCMP_A0(SCMP_CMP_MASKED_EQ, WB_POLICY_NS_FLAGS, 0));
 	/* clone3 passes its flags in memory, out of a filter's reach; ENOSYS
 	 * makes glibc fall back to clone, whose flags we can check. */
 	if (action == SCMP_ACT_ALLOW && nr == SCMP_SYS(clone3))

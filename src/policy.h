@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/filter.h>
+#include <sched.h>
 
 enum wb_policy_default {
 	WB_POLICY_KILL,      /* refused syscall ends the job with SV */
@@ -22,6 +23,12 @@ struct wb_policy {
 	size_t bpf_len;      /* instructions */
 	int learn;           /* wb_policy_learn: every syscall goes to the job init */
 };
+
+/* Namespace flags a job must never pass to clone(): a new user namespace
+ * would hand the program a full capability set over fresh namespaces.
+ * Every compiled policy refuses them; warmbox learn too. */
+#define WB_POLICY_NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+			    CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME)
 
 /* The fixed fd through which the program hands its seccomp listener to the
  * job init before execve; every compiled filter lets it through. */
