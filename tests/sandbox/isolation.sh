@@ -76,11 +76,8 @@ if command -v ipcs >/dev/null; then
 fi
 
 # --- network: a listener on the host's loopback --------------------------
-"$PROGS/tcp_listener" "$WB_TMP/port" "$WB_TMP/count" 30 &
-listener=$!
-WB_PIDS="$WB_PIDS $listener"
-for _ in $(seq 50); do [ -s "$WB_TMP/port" ] && break; sleep 0.1; done
-port=$(cat "$WB_TMP/port" 2>/dev/null)
+listener_start 30
+port=$LISTENER_PORT
 if [ -z "$port" ]; then
 	fail "network: host listener did not start"
 else
@@ -92,14 +89,7 @@ else
 	else
 		fail "network: expected SV or a failed connect (RE 2)"
 	fi
-	kill -TERM "$listener" 2>/dev/null
-	wait "$listener" 2>/dev/null
-	count=$(cat "$WB_TMP/count" 2>/dev/null)
-	if [ "$count" = 0 ]; then
-		pass "network: listener accepted no connection"
-	else
-		fail "network: listener accepted '${count:-?}' connections"
-	fi
+	listener_expect_none "network: listener"
 fi
 
 # --- writes outside /box and /tmp ----------------------------------------

@@ -128,11 +128,8 @@ run_prog() {
 		"${opts[@]}" -- $(run_argv "$lang" "$prog") "$@"
 }
 
-"$PROGS/tcp_listener" "$WB_TMP/port" "$WB_TMP/count" 600 &
-listener=$!
-WB_PIDS="$WB_PIDS $listener"
-for _ in $(seq 50); do [ -s "$WB_TMP/port" ] && break; sleep 0.1; done
-port=$(cat "$WB_TMP/port" 2>/dev/null)
+listener_start 600
+port=$LISTENER_PORT
 [ -n "$port" ] || fail "host listener did not start"
 
 ran=0
@@ -181,14 +178,5 @@ for lang in c cpp python java node go rust; do
 done
 [ "$ran" -gt 0 ] || skip_all "no language toolchain installed"
 
-if [ -n "$port" ]; then
-	kill -TERM "$listener" 2>/dev/null
-	wait "$listener" 2>/dev/null
-	count=$(cat "$WB_TMP/count" 2>/dev/null)
-	if [ "$count" = 0 ]; then
-		pass "the host listener accepted no connection from any language"
-	else
-		fail "the host listener accepted '${count:-?}' connections"
-	fi
-fi
+[ -z "$port" ] || listener_expect_none "the host listener, over every language,"
 finish

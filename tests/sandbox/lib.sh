@@ -264,6 +264,29 @@ host_procs_named() {
 	done
 }
 
+# listener_start SECONDS: a TCP listener on the host's loopback
+# (tests/progs/tcp_listener) for at most SECONDS; LISTENER_PORT is its port,
+# empty when it did not start. listener_expect_none DESC stops it and
+# checks that it accepted no connection.
+listener_start() {
+	"$PROGS/tcp_listener" "$WB_TMP/port" "$WB_TMP/count" "$1" &
+	LISTENER_PID=$!
+	WB_PIDS="$WB_PIDS $LISTENER_PID"
+	for _ in $(seq 50); do [ -s "$WB_TMP/port" ] && break; sleep 0.1; done
+	LISTENER_PORT=$(cat "$WB_TMP/port" 2>/dev/null)
+}
+listener_expect_none() {
+	local count
+	kill -TERM "$LISTENER_PID" 2>/dev/null
+	wait "$LISTENER_PID" 2>/dev/null
+	count=$(cat "$WB_TMP/count" 2>/dev/null)
+	if [ "$count" = 0 ]; then
+		pass "$1 accepted no connection"
+	else
+		fail "$1 accepted '${count:-?}' connections"
+	fi
+}
+
 cgroup_accounting() {
 	case "$(jf .accounting)" in
 	cgroup-v1 | cgroup-v2) return 0 ;;
