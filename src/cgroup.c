@@ -232,6 +232,37 @@ enum wb_accounting wb_cgroup_mode(const struct wb_cgroup *cg)
 	return cg ? cg->ops->mode : WB_ACCT_RLIMIT;
 }
 
+/* A job cgroup is removed once its job is over, but the job init's exit
+ * and the killing of whatever it left behind may still be under way (rmdir
+ * answers EBUSY while any task is in it): such a cgroup is retried at the
+ * next job's open, and at the latest when the manager closes. */
+static void bury(struct wb_cgroup *cg, const char *dir)
+{
+	char **graves;
+
+	if (rmdir(dir) == 0 || errno != EBUSY)
+		return;
+	graves = realloc(cg->graves, (cg->ngraves + 1) * sizeof(*graves));
+	if (!graves)
+		return; /* cg_rmdir_tree removes it when the manager closes */
+	cg->graves = graves;
+	if ((graves[cg->ngraves] = strdup(dir)))
+		cg->ngraves++;
+}
+
+static void reap_graves(struct wb_cgroup *cg)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < cg->ngraves; i++) {
+		if (rmdir(cg->graves[i]) < 0 && errno == EBUSY)
+			cg->graves[kept++] = cg->graves[i];
+		else
+			free(cg->graves[i]);
+	}
+	cg->ngraves = kept;
+}
+
 void wb_cgroup_close(struct wb_cgroup *cg)
 {
 	if (!cg)
@@ -241,30 +272,36 @@ void wb_cgroup_close(struct wb_cgroup *cg)
 		cg->ops->close(cg);
 	for (size_t i = 0; i < cg->ndirs; i++)
 		cg_rmdir_tree(cg->dirs[i]);
+	for (size_t i = 0; i < cg->ngraves; i++)
+		free(cg->graves[i]);
+	free(cg->graves);
 	free(cg);
 }
 
-int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, struct wb_cgroup_slot **out)
+int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct wb_cgroup_slot **out)
 {
 	struct wb_cgroup_slot *s = calloc(1, sizeof(*s));
+	uint64_t id = cg->ops->fresh_per_job ? nth : nth % 2;
 	int rc;
 
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
+	reap_graves(cg);
 	s->cg = cg;
 	s->idx = idx;
-	s->cpu_fd = s->limit_fd = s->swap_fd = s->peak_fd = s->oom_fd = s->pids_fd = -1;
+	s->dir_fd = s->cpu_fd = s->limit_fd = s->swap_fd = s->peak_fd = s->oom_fd = s->pids_fd = -1;
 	for (size_t i = 0; i < CG_NDIRS; i++)
 		s->procs_fds[i] = -1;
 	for (size_t i = 0; i < cg->ndirs; i++) {
-		if (snprintf(s->dirs[i], sizeof(s->dirs[i]), "%s/slot%u", cg->dirs[i], idx) >=
-		    (int)sizeof(s->dirs[i])) {
+		if (snprintf(s->dirs[i], sizeof(s->dirs[i]), "%s/slot%u.%llu", cg->dirs[i], idx,
+			     (unsigned long long)id) >= (int)sizeof(s->dirs[i])) {
 			rc = -ENAMETOOLONG;
 			goto fail;
 		}
 		if (mkdir(s->dirs[i], 0755) < 0 && errno != EEXIST) {
 			rc = -errno;
+			s->dirs[i][0] = '\0';
 			goto fail;
 		}
 		rc = cg_open_at(s->dirs[i], "cgroup.procs", O_WRONLY);
@@ -286,7 +323,7 @@ void wb_cgroup_slot_close(struct wb_cgroup_slot *s)
 {
 	if (!s)
 		return;
-	int *fds[] = {&s->cpu_fd, &s->limit_fd, &s->swap_fd, &s->peak_fd, &s->oom_fd, &s->pids_fd};
+	int *fds[] = {&s->dir_fd, &s->cpu_fd, &s->limit_fd, &s->swap_fd, &s->peak_fd, &s->oom_fd, &s->pids_fd};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
@@ -294,8 +331,9 @@ void wb_cgroup_slot_close(struct wb_cgroup_slot *s)
 	for (size_t i = 0; i < CG_NDIRS; i++) {
 		if (s->procs_fds[i] >= 0)
 			close(s->procs_fds[i]);
-		if (s->dirs[i][0])
-			rmdir(s->dirs[i]);
+		/* The two v1 cgroups of a slot go with the manager's tree. */
+		if (s->dirs[i][0] && s->cg->ops->fresh_per_job)
+			bury(s->cg, s->dirs[i]);
 	}
 	free(s);
 }
@@ -313,6 +351,11 @@ size_t wb_cgroup_slot_procs_fds(const struct wb_cgroup_slot *s, int *fds)
 		if (s->procs_fds[i] >= 0)
 			fds[n++] = s->procs_fds[i];
 	return n;
+}
+
+int wb_cgroup_slot_dir_fd(const struct wb_cgroup_slot *s)
+{
+	return s->dir_fd;
 }
 
 int wb_cgroup_slot_cpu_fd(const struct wb_cgroup_slot *s)

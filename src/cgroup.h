@@ -1,5 +1,5 @@
-/* cgroup.h: the manager's cgroup subtree (memory, pids, CPU accounting), one
- * child per zygote slot, behind one ops table chosen once at start-up. */
+/* cgroup.h: the manager's cgroup subtree (memory, pids, CPU accounting) and
+ * the cgroups jobs run in, behind one ops table chosen once at start-up. */
 #ifndef WB_CGROUP_H
 #define WB_CGROUP_H
 
@@ -18,7 +18,7 @@ struct wb_cgroup_slot;
 struct wb_cgroup_usage {
 	uint64_t cpu_ns;
 	uint64_t peak_kb;
-	bool peak_valid;     /* false: the kernel cannot reset the peak (v2 < 6.12) */
+	bool peak_valid;     /* false: no peak file (v2 before kernel 5.19) */
 	bool oom_killed;
 };
 
@@ -30,7 +30,14 @@ enum wb_accounting wb_cgroup_mode(const struct wb_cgroup *cg);
 /* Removes the subtree; NULL is a no-op. */
 void wb_cgroup_close(struct wb_cgroup *cg);
 
-int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, struct wb_cgroup_slot **slot);
+/* The cgroup that job number nth of zygote slot idx runs in; its spare job
+ * init joins it ahead of the job. v2: a new cgroup per job, so its
+ * memory.peak starts at zero on every kernel (it cannot be reset before
+ * 6.12) and no page cache of an earlier job is charged to it. v1: one of
+ * two kept per slot (nth % 2), its peak reset before each job. */
+int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct wb_cgroup_slot **slot);
+/* Closes it; a per-job cgroup is removed, later if its processes are still
+ * exiting. NULL is a no-op. */
 void wb_cgroup_slot_close(struct wb_cgroup_slot *slot);
 
 /* Before a job: applies its limits, resets the peak, takes the CPU baseline. */
@@ -39,6 +46,8 @@ int wb_cgroup_slot_prepare(struct wb_cgroup_slot *slot, const struct wb_limits *
 /* The descriptors the program writes "0" into to join the slot, and the one
  * the job init polls for CPU usage. Owned by the slot. */
 size_t wb_cgroup_slot_procs_fds(const struct wb_cgroup_slot *slot, int *fds);
+/* v2: the cgroup's directory, for clone3's CLONE_INTO_CGROUP; -1 on v1. */
+int wb_cgroup_slot_dir_fd(const struct wb_cgroup_slot *slot);
 int wb_cgroup_slot_cpu_fd(const struct wb_cgroup_slot *slot);
 /* After a job: CPU used since the baseline, peak memory, OOM kill seen. */
 int wb_cgroup_slot_collect(struct wb_cgroup_slot *slot, uint64_t cpu_base_ns,

@@ -9,6 +9,7 @@
 
 struct cgroup_ops {
 	enum wb_accounting mode;
+	bool fresh_per_job;      /* a new cgroup per job, else two per slot reused */
 	int (*open)(struct wb_cgroup *cg, char *why, size_t whylen);
 	int (*slot_open)(struct wb_cgroup_slot *s);
 	int (*prepare)(struct wb_cgroup_slot *s, const struct wb_limits *lim, uint64_t *cpu_base_ns);
@@ -25,6 +26,8 @@ struct wb_cgroup {
 	size_t ndirs;
 	char v2_base[PATH_MAX];          /* v2: where we moved out of, "" if we did not */
 	bool v2_enabled_base;            /* v2: we enabled controllers there */
+	char **graves;                   /* job cgroups still to remove (rmdir said EBUSY) */
+	size_t ngraves;
 };
 
 struct wb_cgroup_slot {
@@ -32,16 +35,14 @@ struct wb_cgroup_slot {
 	unsigned idx;
 	char dirs[CG_NDIRS][PATH_MAX];
 	int procs_fds[CG_NDIRS];
+	int dir_fd;          /* v2: the directory (CLONE_INTO_CGROUP), else -1 */
 	int cpu_fd;
 	int limit_fd;        /* v1 memory.limit_in_bytes / v2 memory.max */
 	int swap_fd;         /* v1 memory.memsw.limit_in_bytes / v2 memory.swap.max, -1 */
 	int peak_fd;
 	int oom_fd;          /* v1 memory.oom_control / v2 memory.events */
 	int pids_fd;
-	uint64_t limit_set;  /* bytes last written, to skip rewrites */
-	uint64_t pids_set;
 	uint64_t oom_base;
-	bool peak_resettable;
 };
 
 extern const struct cgroup_ops wb_cgroup_v1_ops;

@@ -73,11 +73,8 @@ static int v1_slot_open(struct wb_cgroup_slot *s)
  * raising past the current memsw needs memsw first. */
 static int set_memory(struct wb_cgroup_slot *s, uint64_t bytes)
 {
-	int rc;
+	int rc = cg_write_u64(s->limit_fd, bytes);
 
-	if (s->limit_set == bytes)
-		return 0;
-	rc = cg_write_u64(s->limit_fd, bytes);
 	if (rc == -EINVAL && s->swap_fd >= 0) {
 		rc = cg_write_u64(s->swap_fd, bytes);
 		if (rc == 0)
@@ -85,8 +82,6 @@ static int set_memory(struct wb_cgroup_slot *s, uint64_t bytes)
 	}
 	if (rc == 0 && s->swap_fd >= 0)
 		rc = cg_write_u64(s->swap_fd, bytes);
-	if (rc == 0)
-		s->limit_set = bytes;
 	return rc;
 }
 
@@ -97,11 +92,9 @@ static int v1_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uin
 	if ((rc = set_memory(s, lim->memory_kb * 1024)) < 0)
 		return rc;
 	/* The job init sits in the cgroup too: one task beyond procs. */
-	if (s->pids_set != lim->procs + 1) {
-		if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
-			return rc;
-		s->pids_set = lim->procs + 1;
-	}
+	if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
+		return rc;
+	/* The cgroup is the slot's, reused: its peak starts over. */
 	if ((rc = cg_write(s->peak_fd, "0")) < 0)
 		return rc;
 	if ((rc = cg_read_key(s->oom_fd, "oom_kill", &s->oom_base)) < 0)
@@ -128,6 +121,7 @@ static int v1_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 
 const struct cgroup_ops wb_cgroup_v1_ops = {
 	.mode = WB_ACCT_CGROUP_V1,
+	.fresh_per_job = false,
 	.open = v1_open,
 	.slot_open = v1_slot_open,
 	.prepare = v1_prepare,

@@ -148,51 +148,43 @@ static int v2_slot_open(struct wb_cgroup_slot *s)
 	const char *dir = s->dirs[0];
 	int fd;
 
-	if ((fd = cg_open_at(dir, "memory.max", O_RDWR)) < 0)
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	s->dir_fd = fd;
+	if ((fd = cg_open_at(dir, "memory.max", O_WRONLY)) < 0)
 		return fd;
 	s->limit_fd = fd;
-	fd = cg_open_at(dir, "memory.swap.max", O_RDWR);
+	/* No swap for jobs: a job over memory_kb is ML, not slow. The file is
+	 * missing without swap accounting, and so is the need. */
+	fd = cg_open_at(dir, "memory.swap.max", O_WRONLY);
 	s->swap_fd = fd < 0 ? -1 : fd;
-	/* memory.peak is reset per open file (kernel 6.12+): this one fd is
-	 * reset before and read after every job. Older kernels have it
-	 * read-only (a peak since the cgroup was made): then the job's own
-	 * processes' maxrss is reported instead. */
-	fd = cg_open_at(dir, "memory.peak", O_RDWR);
-	s->peak_resettable = fd >= 0;
-	if (fd < 0)
-		fd = cg_open_at(dir, "memory.peak", O_RDONLY);
+	if (s->swap_fd >= 0 && (fd = cg_write(s->swap_fd, "0")) < 0)
+		return fd;
+	/* The cgroup is new: its peak is the job's own, on every kernel that
+	 * has the file (5.19+), and is only read, never reset (6.1 refuses
+	 * the reset write). */
+	fd = cg_open_at(dir, "memory.peak", O_RDONLY);
 	s->peak_fd = fd < 0 ? -1 : fd;
 	if ((fd = cg_open_at(dir, "memory.events", O_RDONLY)) < 0)
 		return fd;
 	s->oom_fd = fd;
-	if ((fd = cg_open_at(dir, "pids.max", O_RDWR)) < 0)
+	if ((fd = cg_open_at(dir, "pids.max", O_WRONLY)) < 0)
 		return fd;
 	s->pids_fd = fd;
 	if ((fd = cg_open_at(dir, "cpu.stat", O_RDONLY)) < 0)
 		return fd;
 	s->cpu_fd = fd;
-	if (s->swap_fd >= 0)
-		return cg_write(s->swap_fd, "0");
 	return 0;
 }
 
 static int v2_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uint64_t *cpu_base)
 {
-	uint64_t bytes = lim->memory_kb * 1024;
 	int rc;
 
-	if (s->limit_set != bytes) {
-		if ((rc = cg_write_u64(s->limit_fd, bytes)) < 0)
-			return rc;
-		s->limit_set = bytes;
-	}
+	if ((rc = cg_write_u64(s->limit_fd, lim->memory_kb * 1024)) < 0)
+		return rc;
 	/* The job init sits in the cgroup too: one task beyond procs. */
-	if (s->pids_set != lim->procs + 1) {
-		if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
-			return rc;
-		s->pids_set = lim->procs + 1;
-	}
-	if (s->peak_resettable && (rc = cg_write(s->peak_fd, "reset")) < 0)
+	if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
 		return rc;
 	if (cg_read_key(s->oom_fd, "oom_kill", &s->oom_base) < 0)
 		s->oom_base = 0;
@@ -208,7 +200,7 @@ static int v2_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 	if ((rc = wb_cgroup_read_cpu(WB_ACCT_CGROUP_V2, s->cpu_fd, &cpu)) < 0)
 		return rc;
 	u->cpu_ns = cpu > cpu_base ? cpu - cpu_base : 0;
-	u->peak_valid = s->peak_resettable && cg_read(s->peak_fd, buf, sizeof(buf)) > 0;
+	u->peak_valid = s->peak_fd >= 0 && cg_read(s->peak_fd, buf, sizeof(buf)) > 0;
 	u->peak_kb = u->peak_valid ? strtoull(buf, NULL, 10) / 1024 : 0;
 	u->oom_killed = cg_read_key(s->oom_fd, "oom_kill", &ooms) == 0 && ooms > s->oom_base;
 	return 0;
@@ -216,6 +208,7 @@ static int v2_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 
 const struct cgroup_ops wb_cgroup_v2_ops = {
 	.mode = WB_ACCT_CGROUP_V2,
+	.fresh_per_job = true,
 	.open = v2_open,
 	.slot_open = v2_slot_open,
 	.prepare = v2_prepare,

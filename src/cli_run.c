@@ -503,12 +503,14 @@ static int execute(struct wb_job *job, struct wb_policy *policy, bool trace, boo
 	struct wb_slot_cfg cfg = {.idx = 0, .network = job->network, .binds = policy->binds,
 				  .nbinds = policy->nbinds};
 	struct wb_cgroup *cg = NULL;
+	enum wb_accounting accounting;
 	char why[512];
 	int rc, status, lock = -1;
 
 	if (wb_cgroup_open(&cg, why, sizeof(why)) < 0 && geteuid() == 0)
 		fprintf(stderr, "warmbox: note: no usable cgroup, rlimit accounting (%s)\n", why);
 	cfg.cg = cg;
+	accounting = wb_cgroup_mode(cg);
 	/* As root the slot number picks the job's host uid: hold it, so no
 	 * other warmbox runs a job under the same uid meanwhile. */
 	if (geteuid() == 0) {
@@ -543,7 +545,7 @@ out:
 	}
 	{
 		struct wb_result xx = {.id = job->id, .status = WB_STATUS_XX, .exit_code = -1,
-				       .error = ctx.why, .accounting = wb_accounting_name(wb_cgroup_mode(NULL))};
+				       .error = ctx.why, .accounting = wb_accounting_name(accounting)};
 
 		if (!ctx.why[0])
 			snprintf(ctx.why, sizeof(ctx.why), "sandbox: no result");

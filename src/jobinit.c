@@ -564,21 +564,25 @@ static void report(struct job *j)
 	wb_fdpass_send(j->sock, &j->res, sizeof(j->res), &out, out >= 0 ? 1 : 0);
 }
 
-/* Joining is slow on cgroup v1 (an RCU grace period), so the spare does it
- * before its job exists. The fds are closed after: the program gets none. */
-static int join_cgroup(const int *cg_fds, size_t ncg_each, unsigned parity)
+/* Joining is slow by cgroup.procs (an RCU grace period), so the spare does
+ * it before its job exists, unless it was born in its cgroup. The fds are
+ * closed after: the program gets none. Then a cgroup namespace rooted at
+ * the job's own cgroup: the job sees "/" there, not the host's tree. */
+static int join_cgroup(const int *fds, size_t n)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < ncg_each; i++)
-		if (write(cg_fds[parity * ncg_each + i], "0", 1) != 1)
+	for (size_t i = 0; i < n; i++)
+		if (write(fds[i], "0", 1) != 1 && rc == 0)
 			rc = -errno;
-	for (size_t i = 0; i < 2 * ncg_each; i++)
-		close(cg_fds[i]);
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	if (rc == 0 && unshare(CLONE_NEWCGROUP) < 0)
+		rc = -errno;
 	return rc;
 }
 
-_Noreturn void wb_jobinit_main(int ctl, int took, const int *cg_fds, size_t ncg_each, unsigned parity)
+_Noreturn void wb_jobinit_main(int ctl, int took, const int *join_fds, size_t njoin, bool in_cgroup)
 {
 	struct wb_msg_fail ready = {.type = WB_MSG_SPARE_READY};
 	struct job j;
@@ -592,7 +596,7 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *cg_fds, size_t ncg_
 	 * /proc/1 of its own namespace through it. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(0);
-	if ((rc = join_cgroup(cg_fds, ncg_each, parity)) < 0 || (rc = mount_job_fs(ncg_each > 0)) < 0) {
+	if ((rc = join_cgroup(join_fds, njoin)) < 0 || (rc = mount_job_fs(in_cgroup)) < 0) {
 		struct wb_msg_fail f = {.type = WB_MSG_ZYGOTE_FAILED, .stage = WB_STAGE_JOB_MOUNTS, .err = -rc};
 
 		wb_fdpass_send(ctl, &f, sizeof(f), NULL, 0);

@@ -3,13 +3,14 @@
 #ifndef WB_JOBINIT_H
 #define WB_JOBINIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* ctl: the zygote's control socket, on which the spare waits for its job.
  * took: a pipe to the zygote, written once a job is taken so the zygote
- * clones the next spare. Never returns. */
-/* cg_fds: cgroup.procs fds of the zygote's two cgroups (ncg_each each);
- * the spare joins cgroup `parity`, the one the manager gives its job. */
-_Noreturn void wb_jobinit_main(int ctl, int took, const int *cg_fds, size_t ncg_each, unsigned parity);
+ * clones the next spare. join_fds: cgroup.procs files of the job's cgroup
+ * to join (none when the spare was born in it); in_cgroup: the job has a
+ * cgroup at all. Never returns. */
+_Noreturn void wb_jobinit_main(int ctl, int took, const int *join_fds, size_t njoin, bool in_cgroup);
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clone3.h"
 #include "fdpass.h"
 #include "learn.h"
 #include "userns.h"
@@ -31,10 +32,6 @@
  * job's init, the next spare): RLIMIT_NPROC counts them too. */
 #define ROOTLESS_HELPERS 3
 
-struct clone_args_v2 {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-};
-
 struct run {
 	struct wb_slot *slot;
 	const struct wb_job *job;
@@ -44,7 +41,7 @@ struct run {
 	bool trace;
 	uint64_t sent_ns;
 	uint64_t cpu_base;
-	struct wb_cgroup_slot *cgs;  /* this job's cgroup, NULL for rlimit */
+	struct wb_cgroup_slot *cgs;  /* this job's cgroup (the run's to close), NULL for rlimit */
 	int sock, out_fd, err_fd;
 	uv_poll_t sock_poll, out_poll, err_poll;
 	uv_timer_t guard;
@@ -60,14 +57,17 @@ struct run {
 struct wb_slot {
 	uv_loop_t *loop;
 	struct wb_slot_cfg cfg;
-	/* Two cgroups, used by alternate jobs: the next job's spare init joins
-	 * its cgroup ahead of time (a v1 attach can cost a whole RCU grace
-	 * period) while the current job still runs in the other. */
-	struct wb_cgroup_slot *cgs[2];
+	/* The cgroup the waiting spare sits in, which the next job gets: the
+	 * spare joins it ahead of time (joining can cost a whole RCU grace
+	 * period) while the current job still runs in its own. */
+	struct wb_cgroup_slot *spare_cg;
+	uint64_t spares;         /* spares the zygote was told to make */
+	int spare_err;           /* the next spare's cgroup could not be made */
 	uint64_t jobs;
 	pid_t pid;
 	int pidfd;
 	int ctl;
+	int zsock;               /* to the zygote alone (zygote.h) */
 	uv_poll_t ctl_poll, pid_poll;
 	int handles;
 	bool ready, dead, closing, reaped;
@@ -100,7 +100,7 @@ const char *wb_accounting_name(enum wb_accounting mode)
 
 static enum wb_accounting slot_accounting(const struct wb_slot *s)
 {
-	return s->cgs[0] ? wb_cgroup_mode(s->cfg.cg) : WB_ACCT_RLIMIT;
+	return wb_cgroup_mode(s->cfg.cg);
 }
 
 static void close_fds(const int *fds, size_t n)
@@ -292,6 +292,8 @@ static void build_result(struct run *r)
 
 /* ---- a job in flight ---- */
 
+static void slot_died(struct wb_slot *s, int err);
+
 static void run_handle_closed(uv_handle_t *h)
 {
 	struct run *r = h->data;
@@ -327,6 +329,8 @@ static void run_finish(struct run *r)
 	close(r->err_fd);
 	if (r->copy_fd >= 0)
 		close(r->copy_fd);
+	wb_cgroup_slot_close(r->cgs);
+	r->cgs = NULL;
 	s->run = NULL;
 	res = malloc(sizeof(*res));
 	if (res) {
@@ -336,6 +340,12 @@ static void run_finish(struct run *r)
 	}
 	memset(&r->r, 0, sizeof(r->r));
 	r->done(s, res, r->data);
+	/* No next spare can come: the zygote is done for. */
+	if (s->spare_err && !s->dead) {
+		snprintf(s->why, sizeof(s->why), "sandbox: cannot make the next job's cgroup: %s",
+			 strerror(-s->spare_err));
+		slot_died(s, s->spare_err);
+	}
 }
 
 static void maybe_finish(struct run *r)
@@ -460,6 +470,35 @@ static int open_stdin(const struct wb_job *job)
 	return ro;
 }
 
+/* Tells the zygote which cgroup its next spare starts in, the one the next
+ * job will run in, with the descriptors it needs to put the spare there. */
+static int send_spare_cgroup(struct wb_slot *s)
+{
+	struct wb_msg_cgroup m = {.type = WB_MSG_SPARE_CGROUP};
+	int fds[WB_SPARE_CGROUP_MAX_FDS];
+	size_t n = 0;
+	int rc;
+
+	if (s->cfg.cg) {
+		rc = wb_cgroup_slot_open(s->cfg.cg, s->cfg.idx, s->spares, &s->spare_cg);
+		if (rc < 0)
+			return rc;
+		if ((fds[0] = wb_cgroup_slot_dir_fd(s->spare_cg)) >= 0) {
+			m.into = 1;
+			n = 1;
+		}
+		n += wb_cgroup_slot_procs_fds(s->spare_cg, fds + n);
+	}
+	rc = wb_fdpass_send(s->zsock, &m, sizeof(m), fds, n);
+	if (rc < 0) {
+		wb_cgroup_slot_close(s->spare_cg);
+		s->spare_cg = NULL;
+		return rc;
+	}
+	s->spares++;
+	return 0;
+}
+
 /* Before the job is sent: a job nobody can watch must not start. */
 static int init_run_handles(struct run *r, uv_loop_t *loop)
 {
@@ -505,7 +544,7 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	*r = (struct run){.slot = s, .job = job, .policy = policy, .done = done, .data = data,
 			  .trace = trace, .sock = -1, .out_fd = -1, .err_fd = -1, .copy_fd = -1};
 	r->r.exit_code = -1;
-	r->cgs = s->cgs[s->jobs % 2];
+	r->cgs = s->spare_cg;
 	if (r->cgs && (rc = wb_cgroup_slot_prepare(r->cgs, &job->limits, &r->cpu_base)) < 0)
 		goto fail;
 	if ((rc = spec = wb_wire_encode(job, policy, &spec_len)) < 0)
@@ -555,8 +594,12 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	}
 	s->jobs++;
 	s->spare_ready = false;
+	s->spare_cg = NULL;
 	start_watching(r);
 	s->run = r;
+	/* The job is on its way: now the cgroup of the spare after it. */
+	if ((rc = send_spare_cgroup(s)) < 0)
+		s->spare_err = rc;
 	return 0;
 fail:
 	close_fds((int[]){spec, in, sp[0], sp[1], out[0], out[1], err[0], err[1]}, 8);
@@ -585,8 +628,9 @@ static void slot_handle_closed(uv_handle_t *h)
 		close(s->pidfd);
 	if (s->ctl >= 0)
 		close(s->ctl);
-	wb_cgroup_slot_close(s->cgs[0]);
-	wb_cgroup_slot_close(s->cgs[1]);
+	if (s->zsock >= 0)
+		close(s->zsock);
+	wb_cgroup_slot_close(s->spare_cg);
 	free(s);
 }
 
@@ -645,34 +689,18 @@ static void on_exit_poll(uv_poll_t *h, int status, int events)
 	slot_died(s, -EPIPE);
 }
 
-/* In the cloned child: only ctl and sync stay open, as fds 3 and 4, then
- * the cgroup.procs fds of both cgroups from 5 on. */
-static _Noreturn void zygote_child(int ctl, int sync, const struct wb_slot *s)
+/* In the cloned child: only ctl and zsock stay open, as fds 3 and 4. */
+static _Noreturn void zygote_child(int ctl, int zsock, const struct wb_slot *s)
 {
-	int keep[2 + 2 * WB_CGROUP_MAX_PROCS_FDS], parked[2 + 2 * WB_CGROUP_MAX_PROCS_FDS];
-	int cg_fds[2 * WB_CGROUP_MAX_PROCS_FDS];
-	size_t n = 0, ncg = 0;
-	struct wb_zygote_cfg z = {.ctl = 3, .sync = 4, .binds = s->cfg.binds, .nbinds = s->cfg.nbinds};
+	struct wb_zygote_cfg z = {.ctl = 3, .zsock = 4, .binds = s->cfg.binds, .nbinds = s->cfg.nbinds};
+	int parked[2];
 
-	keep[n++] = ctl;
-	keep[n++] = sync;
-	for (int i = 0; i < 2 && s->cgs[i]; i++) {
-		size_t got = wb_cgroup_slot_procs_fds(s->cgs[i], keep + n);
-
-		n += got;
-		z.ncg_each = got;
-	}
-	for (size_t i = 0; i < n; i++)
-		if ((parked[i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 100)) < 0)
-			_exit(1);
-	for (size_t i = 0; i < n; i++)
-		if (dup2(parked[i], 3 + (int)i) < 0)
-			_exit(1);
-	if (syscall(SYS_close_range, 3 + (unsigned)n, ~0U, 0) < 0)
+	/* Parked above both targets first, so neither dup2 overwrites the other. */
+	if ((parked[0] = fcntl(ctl, F_DUPFD_CLOEXEC, 5)) < 0 || (parked[1] = fcntl(zsock, F_DUPFD_CLOEXEC, 5)) < 0 ||
+	    dup2(parked[0], 3) < 0 || dup2(parked[1], 4) < 0)
 		_exit(1);
-	for (size_t i = 2; i < n; i++)
-		cg_fds[ncg++] = 3 + (int)i;
-	z.cg_fds = cg_fds;
+	if (syscall(SYS_close_range, 5, ~0U, 0) < 0)
+		_exit(1);
 	wb_zygote_main(&z);
 }
 
@@ -680,8 +708,9 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 		  struct wb_slot **out, char *err, size_t errlen)
 {
 	struct wb_slot *s = calloc(1, sizeof(*s));
-	int ctl[2] = {-1, -1}, sync[2] = {-1, -1}, pidfd = -1, rc;
-	struct clone_args_v2 args = {0};
+	struct wb_msg_cgroup maps = {.type = WB_MSG_MAPS_WRITTEN};
+	int ctl[2] = {-1, -1}, zsock[2] = {-1, -1}, pidfd = -1, rc;
+	struct wb_clone_args args = {0};
 	const char *step = "socketpair";
 	pid_t pid;
 
@@ -692,48 +721,48 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 	s->cfg = *cfg;
 	s->cb = cb;
 	s->data = data;
-	s->pidfd = s->ctl = -1;
+	s->pidfd = s->ctl = s->zsock = -1;
 	snprintf(s->why, sizeof(s->why), "sandbox: the zygote died");
-	for (unsigned i = 0; cfg->cg && i < 2; i++) {
-		if ((rc = wb_cgroup_slot_open(cfg->cg, cfg->idx * 2 + i, &s->cgs[i])) < 0) {
-			step = "cgroup";
-			goto fail;
-		}
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 || pipe2(sync, O_CLOEXEC) < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, zsock) < 0) {
 		rc = -errno;
 		goto fail;
 	}
+	/* No cgroup namespace here: each job init makes its own, rooted at
+	 * its job's cgroup, and the zygote must see the job cgroups to clone
+	 * spares into them (nsdelegate). */
 	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-		     CLONE_NEWCGROUP | CLONE_PIDFD | (cfg->network ? 0 : CLONE_NEWNET);
+		     CLONE_PIDFD | (cfg->network ? 0 : CLONE_NEWNET);
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	pid = wb_clone3(&args);
 	if (pid < 0) {
 		rc = -errno;
 		step = "clone zygote";
 		goto fail;
 	}
 	if (pid == 0)
-		zygote_child(ctl[1], sync[0], s);
+		zygote_child(ctl[1], zsock[1], s);
 	s->pid = pid;
 	s->pidfd = pidfd;
 	close(ctl[1]);
-	close(sync[0]);
-	ctl[1] = sync[0] = -1;
+	close(zsock[1]);
+	ctl[1] = zsock[1] = -1;
 	s->ctl = ctl[0];
+	s->zsock = zsock[0];
 	rc = wb_userns_write_maps(pid, geteuid() != 0, cfg->idx);
 	if (rc < 0) {
 		step = "uid/gid map";
 		goto kill;
 	}
-	if (write(sync[1], "m", 1) != 1) {
-		rc = -errno;
+	if ((rc = wb_fdpass_send(s->zsock, &maps, sizeof(maps), NULL, 0)) < 0) {
 		step = "zygote sync";
 		goto kill;
 	}
-	close(sync[1]);
-	sync[1] = -1;
+	if ((rc = send_spare_cgroup(s)) < 0) {
+		step = "cgroup";
+		goto kill;
+	}
 	fcntl(s->ctl, F_SETFL, O_NONBLOCK);
 	uv_poll_init(loop, &s->ctl_poll, s->ctl);
 	uv_poll_init(loop, &s->pid_poll, s->pidfd);
@@ -750,9 +779,8 @@ kill:
 	s->pidfd = -1;
 fail:
 	snprintf(err, errlen, "sandbox: %s: %s", step, strerror(-rc));
-	close_fds((int[]){ctl[0], ctl[1], sync[0], sync[1]}, 4);
-	wb_cgroup_slot_close(s->cgs[0]);
-	wb_cgroup_slot_close(s->cgs[1]);
+	close_fds((int[]){ctl[0], ctl[1], zsock[0], zsock[1]}, 4);
+	wb_cgroup_slot_close(s->spare_cg);
 	free(s);
 	return rc;
 }

@@ -16,6 +16,8 @@ enum wb_msg_type {
 	WB_MSG_JOB,              /* manager → spare job init: struct wb_msg_job + fds */
 	WB_MSG_KILL,             /* manager → job init on the job socket: end the job now */
 	WB_MSG_RESULT,           /* job init → manager on the job socket: struct wb_msg_result */
+	WB_MSG_MAPS_WRITTEN,     /* manager → zygote: its uid/gid maps are in place */
+	WB_MSG_SPARE_CGROUP,     /* manager → zygote: struct wb_msg_cgroup + the next spare's cgroup */
 };
 
 /* Where a sandbox step failed; names in wb_stage_name(). */
@@ -55,6 +57,17 @@ struct wb_msg_fail {
 	uint32_t type;
 	int32_t stage;
 	int32_t err;             /* positive errno */
+};
+
+/* The cgroup the zygote's next spare starts in. With into set, the first
+ * fd is the cgroup's directory, for clone3's CLONE_INTO_CGROUP (v2); the
+ * others (all of them without into) are cgroup.procs files the spare writes
+ * "0" into, used also when CLONE_INTO_CGROUP is refused. No fds: no cgroup. */
+#define WB_SPARE_CGROUP_MAX_FDS 4
+
+struct wb_msg_cgroup {
+	uint32_t type;
+	uint32_t into;
 };
 
 #define WB_JOB_TRACE 0x1u

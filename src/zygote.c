@@ -12,8 +12,10 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdbool.h>
 #include <unistd.h>
 
+#include "clone3.h"
 #include "fdpass.h"
 #include "jobinit.h"
 #include "rootfs.h"
@@ -43,15 +45,65 @@ static int detach_stdio(void)
 	return 0;
 }
 
-/* Clones the next spare: fresh pid, mount and IPC namespaces per job. */
-static pid_t clone_spare(const struct wb_zygote_cfg *cfg, unsigned long nth, int *took_r)
+/* The cgroup the next spare starts in, as the manager sent it. */
+struct spare_cgroup {
+	int fds[WB_SPARE_CGROUP_MAX_FDS];
+	size_t nfds;
+	bool into;
+};
+
+static int recv_cgroup(int zsock, struct spare_cgroup *cg)
 {
+	struct wb_msg_cgroup m;
+	ssize_t n;
+
+	cg->nfds = WB_SPARE_CGROUP_MAX_FDS;
+	do
+		n = wb_fdpass_recv(zsock, &m, sizeof(m), cg->fds, &cg->nfds);
+	while (n == -EINTR);
+	if (n != (ssize_t)sizeof(m) || m.type != WB_MSG_SPARE_CGROUP) {
+		for (size_t i = 0; n > 0 && i < cg->nfds; i++)
+			close(cg->fds[i]);
+		return n < 0 ? (int)n : -EPIPE;
+	}
+	cg->into = m.into && cg->nfds > 0;
+	return 0;
+}
+
+/* Clones the next spare: fresh pid, mount and IPC namespaces per job. On
+ * cgroup v2 it is born in its job's cgroup (CLONE_INTO_CGROUP takes only
+ * the read side of the kernel's cgroup lock; a write to cgroup.procs takes
+ * the write side). Where the kernel refuses that, the spare joins by
+ * writing cgroup.procs itself, and so do all later ones. */
+static pid_t clone_spare(const struct wb_zygote_cfg *cfg, const struct spare_cgroup *cg, int *took_r)
+{
+	static bool into_refused;
+	struct wb_clone_args args = {.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC, .exit_signal = SIGCHLD};
+	const int *join = cg->fds;
+	size_t njoin = cg->nfds;
 	int took[2];
-	pid_t pid;
+	pid_t pid = -1;
 
 	if (pipe2(took, O_CLOEXEC) < 0)
 		return -errno;
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, 0, 0, 0, 0);
+	if (cg->into) {
+		join++;
+		njoin--;
+		if (!into_refused) {
+			args.flags |= CLONE_INTO_CGROUP;
+			args.cgroup = (uint64_t)cg->fds[0];
+			pid = wb_clone3(&args);
+			if (pid < 0 && errno != ENOMEM && errno != EAGAIN)
+				into_refused = true;
+			if (pid >= 0)
+				njoin = 0;
+		}
+	}
+	if (pid < 0) {
+		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+		pid = wb_clone3(&args);
+	}
 	if (pid < 0) {
 		int err = errno;
 
@@ -61,7 +113,7 @@ static pid_t clone_spare(const struct wb_zygote_cfg *cfg, unsigned long nth, int
 	}
 	if (pid == 0) {
 		close(took[0]);
-		wb_jobinit_main(cfg->ctl, took[1], cfg->cg_fds, cfg->ncg_each, nth % 2);
+		wb_jobinit_main(cfg->ctl, took[1], join, njoin, cg->nfds > 0);
 	}
 	close(took[1]);
 	*took_r = took[0];
@@ -70,15 +122,16 @@ static pid_t clone_spare(const struct wb_zygote_cfg *cfg, unsigned long nth, int
 
 _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 {
+	struct wb_msg_cgroup maps;
 	pid_t inits[2] = {0, 0};
 	char byte;
 	int rc;
 
 	/* The manager's death must take us and every job with us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (read(cfg->sync, &byte, 1) != 1)
+	if (wb_fdpass_recv(cfg->zsock, &maps, sizeof(maps), NULL, NULL) != (ssize_t)sizeof(maps) ||
+	    maps.type != WB_MSG_MAPS_WRITTEN)
 		_exit(1);
-	close(cfg->sync);
 	/* Only now: the manager needed our /proc files to write the maps. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if ((rc = detach_stdio()) < 0)
@@ -96,6 +149,7 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 	 * against the new job's pids.max and memory. It has reported by then;
 	 * the wait is for its exit only. */
 	for (unsigned long nth = 0;; nth++) {
+		struct spare_cgroup cg;
 		int took = -1;
 		pid_t spare;
 		ssize_t n;
@@ -103,7 +157,13 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 		if (inits[nth % 2] > 0)
 			while (waitpid(inits[nth % 2], NULL, 0) < 0 && errno == EINTR)
 				;
-		spare = clone_spare(cfg, nth, &took);
+		/* The manager sends it with the job before; none comes only
+		 * when it closed this zygote. */
+		if (recv_cgroup(cfg->zsock, &cg) < 0)
+			_exit(0);
+		spare = clone_spare(cfg, &cg, &took);
+		for (size_t i = 0; i < cg.nfds; i++)
+			close(cg.fds[i]);
 		if (spare < 0)
 			fail(cfg->ctl, WB_STAGE_SPARE, (int)-spare);
 		inits[nth % 2] = spare;

@@ -6,12 +6,12 @@
 #include <stddef.h>
 
 struct wb_zygote_cfg {
-	int ctl;             /* SOCK_SEQPACKET to the manager */
-	int sync;            /* read end: one byte once the uid/gid maps are written */
+	int ctl;             /* SOCK_SEQPACKET to the manager, shared with the spares */
+	int zsock;           /* SOCK_SEQPACKET from the manager, the zygote's alone:
+			      * WB_MSG_MAPS_WRITTEN, then a WB_MSG_SPARE_CGROUP
+			      * before each spare */
 	char *const *binds;  /* extra read-only binds from the policies */
 	size_t nbinds;
-	const int *cg_fds;   /* cgroup.procs of cgroup A, then of cgroup B */
-	size_t ncg_each;     /* how many per cgroup; 0 without cgroups */
 };
 
 /* Runs as pid 1 of the zygote's namespaces; never returns. */
