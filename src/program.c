@@ -180,6 +180,11 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(WB_STAGE_CAPS, errno);
 	stamp(&x->trace[WB_TRACE_CREDS]);
+	/* Stamped before the filter, not after: where the vDSO cannot read the
+	 * clock (a VM whose clocksource it does not support), clock_gettime is
+	 * a real syscall, and after the filter it would wait on the job init,
+	 * which waits for our execve (a deadlock under warmbox learn). */
+	stamp(&x->trace[WB_TRACE_EXEC]);
 	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
 		fail(WB_STAGE_SECCOMP, errno);
@@ -188,7 +193,6 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	 * as the policy says, and exit. */
 	if (wb_fdpass_send(WB_POLICY_HANDOFF_FD, &h, sizeof(h), &listener, 1) < 0)
 		_exit(127);
-	stamp(&x->trace[WB_TRACE_EXEC]);
 	/* The listener is close-on-exec: the program never holds it. */
 	execve(x->path, x->argv, x->envp);
 	fail(WB_STAGE_EXECVE, errno);

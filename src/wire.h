@@ -97,7 +97,7 @@ enum wb_trace_point {
 	WB_TRACE_CLONED,     /* first step of the program process */
 	WB_TRACE_FDS,        /* stdio in place, process group, signals reset */
 	WB_TRACE_CREDS,      /* rlimits, uid/gid, capabilities dropped */
-	WB_TRACE_EXEC,       /* seccomp installed, listener handed over: execve */
+	WB_TRACE_EXEC,       /* about to install seccomp, hand the listener over and execve */
 	WB_TRACE_REAPED,     /* the program and every other process reaped */
 	WB_TRACE_REPORT,     /* copy_out done, mounts dropped: the report goes out */
 	WB_TRACE_POINTS,
