@@ -50,7 +50,10 @@ with Daemon(T, "--zygotes", 2, "--max-request", "64K", name="daemon") as d:
         missing = [f for f in STATS_FIELDS if f not in (s or {})]
         T.check(s and s.get("op") == "stats" and not missing, "stats: every field present",
                 "missing %s in %s" % (missing, brief(s)))
-        want_acct = "rlimit" if wbd.rootless() else ("cgroup-v1", "cgroup-v2")
+        if wbd.EXPECT_ACCOUNTING:
+            want_acct = wbd.EXPECT_ACCOUNTING
+        else:
+            want_acct = "rlimit" if wbd.rootless() else ("cgroup-v1", "cgroup-v2")
         T.check(s["zygotes"] == 2 and 0 <= s["warm"] <= 2 and s["busy"] == 0
                 and s["queue_depth"] == 0 and s["queue_max"] == 1024 and s["connections"] >= 1
                 and s["uptime_s"] >= 0 and set(s["by_status"]) == {"OK", "RE", "SG", "TL", "ML", "OL", "SV", "XX"}
@@ -237,8 +240,8 @@ with Daemon(T, "--zygotes", 2, "--max-request", "64K", name="daemon") as d:
 
     with T.section("a second daemon on the live socket path"):
         before = os.stat(d.sock).st_ino
-        argv = [wbd.WB, "serve", "--socket", d.sock, "--zygotes", "1"] + (
-            ["--policies", wbd.POLICIES] if wbd.POLICIES else [])
+        argv = wbd.serve_argv(["--socket", d.sock, "--zygotes", "1"] + (
+            ["--policies", wbd.POLICIES] if wbd.POLICIES else []))
         try:
             r = subprocess.run(wbd.as_user_argv(argv), capture_output=True, timeout=30)
             rc, err = r.returncode, r.stderr.decode(errors="replace")

@@ -6,6 +6,9 @@ Environment (set by tests/CMakeLists.txt, as for tests/sandbox):
   WB_POLICIES the policies directory of the source tree
   WB_AS_USER  when set (65534), the daemon runs through setpriv as that uid:
               rootless mode (user namespaces, rlimit accounting)
+Set by the VM suite (tests/vm/guest-suite.sh), per deployment shape:
+  WB_LAUNCH   a command prefix for `warmbox serve` (tests/vm/alone.sh PARENT)
+  WB_EXPECT_ACCOUNTING  the accounting the daemon's stats must show
 
 A test makes a Checks, starts its daemons with `with Daemon(checks, ...)`
 (the exit stops the daemon by pid with SIGTERM and checks that it exited 0
@@ -33,6 +36,8 @@ WB = os.environ.get("WB", "")
 PROGS = os.environ.get("PROGS", "")
 POLICIES = os.environ.get("WB_POLICIES", "")
 AS_USER = os.environ.get("WB_AS_USER", "")
+LAUNCH = os.environ.get("WB_LAUNCH", "").split()
+EXPECT_ACCOUNTING = os.environ.get("WB_EXPECT_ACCOUNTING", "")
 # As root a daemon slot's job runs as host uid HOST_ID_BASE + slot (userns.h).
 HOST_ID_BASE = 0x70000000
 
@@ -63,6 +68,11 @@ def as_user_argv(argv):
     if not AS_USER:
         return list(argv)
     return ["setpriv", "--reuid", AS_USER, "--regid", AS_USER, "--clear-groups", "--"] + list(argv)
+
+
+def serve_argv(args):
+    """`warmbox serve ARGS` as the tests start it: behind WB_LAUNCH."""
+    return LAUNCH + [WB, "serve"] + list(args)
 
 
 class Checks:
@@ -434,10 +444,7 @@ class Daemon:
         self.stopped = False
 
     def argv(self):
-        argv = [WB, "serve", "--socket", self.sock]
-        if POLICIES:
-            argv += ["--policies", POLICIES]
-        argv += self.args
+        argv = serve_argv(["--socket", self.sock] + (["--policies", POLICIES] if POLICIES else []) + self.args)
         if self.rootless:
             argv = ["setpriv", "--reuid", AS_USER or "65534", "--regid", AS_USER or "65534",
                     "--clear-groups", "--"] + argv
@@ -454,6 +461,10 @@ class Daemon:
                              "argv: %s\nlog:\n%s" % (" ".join(self.argv()), self.log()))
             self.stop(check=False)
             raise RuntimeError("%s did not start" % self.name)
+        if EXPECT_ACCOUNTING:
+            got = (self.stats() or {}).get("accounting")
+            self.checks.check(got == EXPECT_ACCOUNTING, "%s: accounting %s in this shape"
+                              % (self.name, EXPECT_ACCOUNTING), "stats say %r\nlog:\n%s" % (got, self.log()))
         return self
 
     def wait_ready(self):

@@ -15,9 +15,21 @@ expect_status TL "cpu, two processes: TL"
 expect_range .cpu_ms 500 600 "cpu, two processes: cpu_ms in [500, 600]"
 expect_range .wall_ms 0 1000 "cpu, two processes: ended before the wall limit"
 
-wb_run run --memory 262144 --copy-in "$(prog memhog)" -- ./memhog 100
+# Time limits far from what touching 100 MiB takes, also in a VM without
+# KVM (tests/vm), where it can take more than the default second.
+wb_run run --memory 262144 --cpu 20000 --wall 60000 --copy-in "$(prog memhog)" -- ./memhog 100
 expect_status OK "memory: 100 MiB under --memory 262144 is OK"
-expect_range .memory_kb 92160 112640 "memory: memory_kb within 10% of 102400 ($(jf .accounting))"
+if cgroup_accounting; then
+	# The cgroup's own peak: the job's pages and nothing else (a fresh
+	# cgroup per job on v2, a reset peak on v1).
+	expect_range .memory_kb 97280 107520 "memory: memory_kb within 5% of 102400 ($(jf .accounting))"
+else
+	# Sampled resident memory: coarser (README "Rootless mode").
+	expect_range .memory_kb 92160 112640 "memory: memory_kb within 10% of 102400 ($(jf .accounting))"
+fi
+if [ -n "${WB_EXPECT_ACCOUNTING:-}" ]; then
+	expect_field .accounting "$WB_EXPECT_ACCOUNTING" "accounting: $WB_EXPECT_ACCOUNTING in this deployment shape"
+fi
 
 # Small program: memory is small too (no manager or zygote memory counted).
 wb_run run --copy-in "$(prog exit_code)" -- ./exit_code 0

@@ -64,7 +64,7 @@ mkdir -p "$sock_dir"
 [ -z "${WB_AS_USER:-}" ] || chown "$WB_AS_USER" "$sock_dir"
 # Not through as_user: a function in the background is a subshell, and its
 # pid is not the daemon's.
-serve=("$WB" serve --socket "$sock_dir/s" --policies "$pols" --zygotes 2 --log-level warn)
+serve=("${WB_LAUNCH[@]}" "$WB" serve --socket "$sock_dir/s" --policies "$pols" --zygotes 2 --log-level warn)
 if [ -n "${WB_AS_USER:-}" ]; then
 	setpriv --reuid "$WB_AS_USER" --regid "$WB_AS_USER" --clear-groups -- "${serve[@]}" 2>"$WB_TMP/serve.log" &
 else

@@ -6,6 +6,11 @@
 #   WB_POLICIES the policies directory of the source tree
 #   WB_AS_USER  when set (65534), warmbox runs through setpriv as that uid:
 #               rootless mode (user namespaces, rlimit accounting)
+# Set by the VM suite (tests/vm/guest-suite.sh), per deployment shape:
+#   WB_LAUNCH   a command prefix for warmbox run/serve/learn (tests/vm/alone.sh
+#               PARENT: each warmbox alone in a cgroup of its own)
+#   WB_EXPECT_ACCOUNTING  the accounting every result must show; a result
+#               that shows another is a failed check
 #
 # wb_run ARGS... runs "warmbox ARGS..." and leaves stdout in $OUT, stderr in
 # $ERR, the exit status in $RC and the elapsed time in $ELAPSED_MS. The
@@ -32,6 +37,8 @@ RC=""
 ELAPSED_MS=0
 WB_RUN_TIMEOUT=${WB_RUN_TIMEOUT:-60}
 WB_PIDS=""   # host processes a test started, ended by pid in the trap
+# shellcheck disable=SC2206 # a command prefix, split on purpose
+WB_LAUNCH=(${WB_LAUNCH:-})
 
 # A scratch directory readable by uid 65534 (rootless mode reads --stdin,
 # --job and --copy-in files from it); removed by the trap.
@@ -75,7 +82,7 @@ wb_run() {
 	WB_CMD="warmbox $*"
 	[ -n "${WB_AS_USER:-}" ] && WB_CMD="setpriv --reuid $WB_AS_USER ... $WB_CMD"
 	t0=$(now_ms)
-	as_user timeout -k 5 "$WB_RUN_TIMEOUT" "$WB" "$@" >"$WB_TMP/out" 2>"$WB_TMP/err" </dev/null
+	as_user timeout -k 5 "$WB_RUN_TIMEOUT" "${WB_LAUNCH[@]}" "$WB" "$@" >"$WB_TMP/out" 2>"$WB_TMP/err" </dev/null
 	RC=$?
 	t1=$(now_ms)
 	ELAPSED_MS=$((t1 - t0))
@@ -83,6 +90,19 @@ wb_run() {
 	ERR=$(cat "$WB_TMP/err")
 	if [ "$RC" = 124 ] || [ "$RC" = 137 ]; then
 		echo "NOTE: warmbox did not finish within ${WB_RUN_TIMEOUT}s: $WB_CMD"
+	fi
+	check_accounting
+}
+
+# check_accounting: with WB_EXPECT_ACCOUNTING set, a result naming another
+# accounting is a failed check (one that names it counts nothing: the
+# tests' own checks are the count).
+check_accounting() {
+	local got
+	[ -n "${WB_EXPECT_ACCOUNTING:-}" ] || return 0
+	got=$(printf '%s' "$OUT" | jq -r '.accounting? // empty' 2>/dev/null | head -n 1)
+	if [ -n "$got" ] && [ "$got" != "$WB_EXPECT_ACCOUNTING" ]; then
+		fail "accounting $WB_EXPECT_ACCOUNTING in this shape" "got $got"
 	fi
 }
 
@@ -93,12 +113,13 @@ wb_run_stdin() {
 	shift
 	WB_CMD="warmbox $* < $in"
 	t0=$(now_ms)
-	as_user timeout -k 5 "$WB_RUN_TIMEOUT" "$WB" "$@" >"$WB_TMP/out" 2>"$WB_TMP/err" <"$in"
+	as_user timeout -k 5 "$WB_RUN_TIMEOUT" "${WB_LAUNCH[@]}" "$WB" "$@" >"$WB_TMP/out" 2>"$WB_TMP/err" <"$in"
 	RC=$?
 	t1=$(now_ms)
 	ELAPSED_MS=$((t1 - t0))
 	OUT=$(cat "$WB_TMP/out")
 	ERR=$(cat "$WB_TMP/err")
+	check_accounting
 }
 
 # jf EXPR: jq -r EXPR on the last result ("<no json>" when it is not JSON).

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR [KERNEL...]: the VM suite. Boots each Debian kernel
+# (default: bookworm = Debian 12's 6.1, backports = bookworm-backports'
+# 6.12+; fetched by kernels.sh into $WB_VM_KERNELS, default
+# /var/tmp/warmbox-vm-kernels) under qemu with cgroup v2, and runs the
+# tests of BUILD_DIR there in every deployment shape (guest-suite.sh), then
+# the systemd check (systemd-check.sh: docker/warmbox.service under systemd
+# as PID 1). Prints the guests' TAP and "N passed, M failed"; exits 1 if
+# any kernel failed, and a guest that did not boot or report is a failure.
+# WB_VM_SHAPES overrides the shapes (default: root-delegated root-shared
+# rootless-owned; rootless-none is the host's own rootless suite).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:?usage: run.sh BUILD_DIR [KERNEL...]}" && pwd)
+shift
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || kernels=(bookworm backports)
+cache=${WB_VM_KERNELS:-/var/tmp/warmbox-vm-kernels}
+shapes=${WB_VM_SHAPES:-root-delegated root-shared rootless-owned}
+out=$(mktemp -d /var/tmp/warmbox-vm-out.XXXXXX)
+passed=0
+failed=0
+
+[ "$(id -u)" = 0 ] || { echo "run.sh: the VM suite needs root (qemu's 9p passthrough of /)"; exit 2; }
+for tool in qemu-system-x86_64 busybox; do
+	command -v "$tool" >/dev/null || { echo "run.sh: $tool not installed (.ci/install-deps)"; exit 2; }
+done
+bash "$here/kernels.sh" "$cache" || { echo "run.sh: cannot fetch the kernels"; exit 1; }
+
+# tally LOG: adds a guest's closing "N passed, M failed" to ours; a log
+# without one counts as a failure (the guest never reported).
+tally() {
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		echo "not ok - $2: the guest reported no results"
+		return
+	fi
+	passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+	failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+}
+
+for k in "${kernels[@]}"; do
+	[ -s "$cache/$k/vmlinuz" ] || { echo "not ok - $k: no kernel in $cache/$k"; failed=$((failed + 1)); continue; }
+	t0=$SECONDS
+	echo "# === $k ($(cat "$cache/$k/version")): shapes $shapes"
+	# shellcheck disable=SC2086 # shapes are words
+	bash "$here/boot.sh" "$cache/$k" "$out/$k" -- bash "$here/guest-suite.sh" "$build" $shapes |
+		sed -u 's/\r$//' | grep --line-buffered -E '^(ok|not ok|#|[0-9]+ passed|1\.\.|wbvm:|boot\.sh:)' | tee "$out/$k.tap"
+	echo "# === $k: guest suite took $((SECONDS - t0)) s"
+	tally "$out/$k.tap" "$k suite"
+	t0=$SECONDS
+	bash "$here/boot.sh" "$cache/$k" "$out/$k-systemd" --systemd -- bash "$here/systemd-check.sh" "$build/warmbox" |
+		sed -u 's/\r$//' | grep --line-buffered -E '^(ok|not ok|#|[0-9]+ passed|1\.\.|wbvm:|boot\.sh:)' | tee "$out/$k-systemd.tap"
+	echo "# === $k: systemd check took $((SECONDS - t0)) s"
+	tally "$out/$k-systemd.tap" "$k systemd"
+done
+rm -rf "$out"
+echo "vm: $passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
