@@ -281,7 +281,6 @@ void wb_cgroup_close(struct wb_cgroup *cg)
 int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct wb_cgroup_slot **out)
 {
 	struct wb_cgroup_slot *s = calloc(1, sizeof(*s));
-	uint64_t id = cg->ops->fresh_per_job ? nth : nth % 2;
 	int rc;
 
 	*out = NULL;
@@ -295,11 +294,11 @@ int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct
 		s->procs_fds[i] = -1;
 	for (size_t i = 0; i < cg->ndirs; i++) {
 		if (snprintf(s->dirs[i], sizeof(s->dirs[i]), "%s/slot%u.%llu", cg->dirs[i], idx,
-			     (unsigned long long)id) >= (int)sizeof(s->dirs[i])) {
+			     (unsigned long long)nth) >= (int)sizeof(s->dirs[i])) {
 			rc = -ENAMETOOLONG;
 			goto fail;
 		}
-		if (mkdir(s->dirs[i], 0755) < 0 && errno != EEXIST) {
+		if (mkdir(s->dirs[i], 0755) < 0) {
 			rc = -errno;
 			s->dirs[i][0] = '\0';
 			goto fail;
@@ -331,8 +330,7 @@ void wb_cgroup_slot_close(struct wb_cgroup_slot *s)
 	for (size_t i = 0; i < CG_NDIRS; i++) {
 		if (s->procs_fds[i] >= 0)
 			close(s->procs_fds[i]);
-		/* The two v1 cgroups of a slot go with the manager's tree. */
-		if (s->dirs[i][0] && s->cg->ops->fresh_per_job)
+		if (s->dirs[i][0])
 			bury(s->cg, s->dirs[i]);
 	}
 	free(s);

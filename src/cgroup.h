@@ -30,11 +30,11 @@ enum wb_accounting wb_cgroup_mode(const struct wb_cgroup *cg);
 /* Removes the subtree; NULL is a no-op. */
 void wb_cgroup_close(struct wb_cgroup *cg);
 
-/* The cgroup that job number nth of zygote slot idx runs in; its spare job
- * init joins it ahead of the job. v2: a new cgroup per job, so its
- * memory.peak starts at zero on every kernel (it cannot be reset before
- * 6.12) and no page cache of an earlier job is charged to it. v1: one of
- * two kept per slot (nth % 2), its peak reset before each job. */
+/* The cgroup that job number nth of zygote slot idx runs in, made new for
+ * it (slotIDX.NTH; on v1 one in each hierarchy): its spare job init joins
+ * it ahead of the job. Being new, its peak is the job's own on every
+ * kernel (v2's memory.peak cannot be reset before 6.12) and no page cache
+ * an earlier job read is charged to it (which a reset would not undo). */
 int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct wb_cgroup_slot **slot);
 /* Closes it; a per-job cgroup is removed, later if its processes are still
  * exiting. NULL is a no-op. */

@@ -9,7 +9,6 @@
 
 struct cgroup_ops {
 	enum wb_accounting mode;
-	bool fresh_per_job;      /* a new cgroup per job, else two per slot reused */
 	int (*open)(struct wb_cgroup *cg, char *why, size_t whylen);
 	int (*slot_open)(struct wb_cgroup_slot *s);
 	int (*prepare)(struct wb_cgroup_slot *s, const struct wb_limits *lim, uint64_t *cpu_base_ns);

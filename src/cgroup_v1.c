@@ -54,7 +54,8 @@ static int v1_slot_open(struct wb_cgroup_slot *s)
 	 * counted, and this host may have no swap anyway. */
 	fd = cg_open_at(mem, "memory.memsw.limit_in_bytes", O_RDWR);
 	s->swap_fd = fd < 0 ? -1 : fd;
-	if ((fd = cg_open_at(mem, "memory.max_usage_in_bytes", O_RDWR)) < 0)
+	/* The cgroup is new: its peak is the job's own, no reset needed. */
+	if ((fd = cg_open_at(mem, "memory.max_usage_in_bytes", O_RDONLY)) < 0)
 		return fd;
 	s->peak_fd = fd;
 	if ((fd = cg_open_at(mem, "memory.oom_control", O_RDONLY)) < 0)
@@ -94,9 +95,6 @@ static int v1_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uin
 	/* The job init sits in the cgroup too: one task beyond procs. */
 	if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
 		return rc;
-	/* The cgroup is the slot's, reused: its peak starts over. */
-	if ((rc = cg_write(s->peak_fd, "0")) < 0)
-		return rc;
 	if ((rc = cg_read_key(s->oom_fd, "oom_kill", &s->oom_base)) < 0)
 		s->oom_base = 0;
 	return wb_cgroup_read_cpu(WB_ACCT_CGROUP_V1, s->cpu_fd, cpu_base);
@@ -121,7 +119,6 @@ static int v1_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 
 const struct cgroup_ops wb_cgroup_v1_ops = {
 	.mode = WB_ACCT_CGROUP_V1,
-	.fresh_per_job = false,
 	.open = v1_open,
 	.slot_open = v1_slot_open,
 	.prepare = v1_prepare,

@@ -208,7 +208,6 @@ static int v2_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 
 const struct cgroup_ops wb_cgroup_v2_ops = {
 	.mode = WB_ACCT_CGROUP_V2,
-	.fresh_per_job = true,
 	.open = v2_open,
 	.slot_open = v2_slot_open,
 	.prepare = v2_prepare,

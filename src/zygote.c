@@ -144,10 +144,10 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 		fail(cfg->ctl, WB_STAGE_ROOTFS, -rc);
 	if (sethostname("warmbox", 7) < 0 || setdomainname("warmbox", 7) < 0)
 		fail(cfg->ctl, WB_STAGE_HOSTNAME, errno);
-	/* Our only children are job inits, reaped by pid: spare n+2 joins the
-	 * cgroup job init n used, and until n is reaped it still counts
-	 * against the new job's pids.max and memory. It has reported by then;
-	 * the wait is for its exit only. */
+	/* Our only children are job inits, reaped by pid. Spare n+2 comes
+	 * only once job init n has exited, so at most two live at once: rootless,
+	 * RLIMIT_NPROC counts them with the job (slot.c, ROOTLESS_HELPERS). Init
+	 * n has reported by then; the wait is for its exit only. */
 	for (unsigned long nth = 0;; nth++) {
 		struct spare_cgroup cg;
 		int took = -1;

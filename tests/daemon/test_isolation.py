@@ -70,6 +70,22 @@ with Daemon(T, "--zygotes", 1, name="1-zygote daemon") as d:
         T.check(left, "no background process of any round left on the host", wbd.procs_named(BG))
         c.close()
 
+    with T.section("memory_kb after a job that filled the page cache"):
+        # A job reads 150 MiB of the host's libraries (page cache charged
+        # to its cgroup); the next jobs on the same zygote must report their
+        # own memory, not that (with reused cgroups they showed ~170 MiB).
+        c = d.client()
+        a = run(c, wbd.prog_job("big", "readtree", ["/usr/lib", 150], limits={"memory_kb": 524288}))
+        T.check(a.get("status") == "OK" and a.get("stdout", "").startswith("read "),
+                "the reader ran", brief(a))
+        wbd.log("reader: %s, memory_kb %s (%s)" % (a.get("stdout", "").strip(), a.get("memory_kb"),
+                                                   a.get("accounting")))
+        small = [run(c, wbd.true_job("after%d" % i)) for i in range(3)]
+        kbs = [x.get("memory_kb") for x in small]
+        T.check(all(x.get("status") == "OK" for x in small) and all(isinstance(k, int) and k < 20480 for k in kbs),
+                "the next three /bin/true jobs report under 20 MiB each (%s)" % kbs, [brief(x) for x in small])
+        c.close()
+
 with Daemon(T, "--zygotes", 2, name="2-zygote daemon") as d:
     with T.section("two jobs at once"):
         d.wait_warm()

@@ -61,108 +61,148 @@ static void fake_v2_cgroup(const char *dir)
 	put(dir, "cpu.stat", "usage_usec 5000\nuser_usec 4000\nsystem_usec 1000\n", 0444);
 }
 
+/* A job cgroup over prepared directories, as wb_cgroup_slot_open leaves it
+ * once mkdir made them (plain directories have none of the kernel's files,
+ * so the directories are made here and the backend's open is called). */
+static struct wb_cgroup_slot *open_prepared(struct wb_cgroup *cg, char dirs[][PATH_MAX + 32])
+{
+	struct wb_cgroup_slot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->cg = cg;
+	s->dir_fd = s->cpu_fd = s->limit_fd = s->swap_fd = s->peak_fd = s->oom_fd = s->pids_fd = -1;
+	for (size_t i = 0; i < CG_NDIRS; i++) {
+		s->procs_fds[i] = -1;
+		if (i < cg->ndirs)
+			snprintf(s->dirs[i], sizeof(s->dirs[i]), "%s", dirs[i]);
+	}
+	if (cg->ops->slot_open(s) < 0) {
+		wb_cgroup_slot_close(s);
+		return NULL;
+	}
+	return s;
+}
+
 static void test_v2(const char *top)
 {
 	struct wb_cgroup cg = {.ops = &wb_cgroup_v2_ops, .ndirs = 1};
 	struct wb_limits lim = {.memory_kb = 65536, .procs = 3};
-	struct wb_cgroup_slot *s = NULL;
+	struct wb_cgroup_slot *s;
 	struct wb_cgroup_usage u = {0};
-	char dir[PATH_MAX + 32], dir2[PATH_MAX + 32];
+	char dir[1][PATH_MAX + 32];
 	uint64_t base = 0;
-	int fds[WB_CGROUP_MAX_PROCS_FDS];
 
 	snprintf(cg.dirs[0], sizeof(cg.dirs[0]), "%s/v2", top);
 	mkdir(cg.dirs[0], 0755);
-	snprintf(dir, sizeof(dir), "%s/slot3.7", cg.dirs[0]);
-	fake_v2_cgroup(dir);
+	snprintf(dir[0], sizeof(dir[0]), "%s/slot3.7", cg.dirs[0]);
+	fake_v2_cgroup(dir[0]);
 
-	CHECK(wb_cgroup_slot_open(&cg, 3, 7, &s) == 0);
+	s = open_prepared(&cg, dir);
+	CHECK(s != NULL);
 	if (!s)
 		return;
 	CHECK(wb_cgroup_slot_dir_fd(s) >= 0);
-	CHECK(wb_cgroup_slot_procs_fds(s, fds) == 1);
-	CHECKF(strcmp(get(dir, "memory.swap.max"), "0") == 0, "swap.max '%s'", get(dir, "memory.swap.max"));
+	CHECKF(strcmp(get(dir[0], "memory.swap.max"), "0") == 0, "swap.max '%s'", get(dir[0], "memory.swap.max"));
 
 	CHECK(wb_cgroup_slot_prepare(s, &lim, &base) == 0);
-	CHECKF(strcmp(get(dir, "memory.max"), "67108864") == 0, "memory.max '%s'", get(dir, "memory.max"));
-	CHECKF(strcmp(get(dir, "pids.max"), "4") == 0, "pids.max '%s' (procs + the job init)", get(dir, "pids.max"));
+	CHECKF(strcmp(get(dir[0], "memory.max"), "67108864") == 0, "memory.max '%s'", get(dir[0], "memory.max"));
+	CHECKF(strcmp(get(dir[0], "pids.max"), "4") == 0, "pids.max '%s' (procs + the job init)",
+	       get(dir[0], "pids.max"));
 	CHECK(base == 5000000);
-	CHECKF(strcmp(get(dir, "memory.peak"), "104857600\n") == 0, "memory.peak was written: '%s'",
-	       get(dir, "memory.peak"));
+	CHECKF(strcmp(get(dir[0], "memory.peak"), "104857600\n") == 0, "memory.peak was written: '%s'",
+	       get(dir[0], "memory.peak"));
 
 	/* The job ran: 7 ms of CPU, one OOM kill. */
-	put(dir, "cpu.stat", "usage_usec 12000\nuser_usec 9000\nsystem_usec 3000\n", 0444);
-	put(dir, "memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n", 0444);
+	put(dir[0], "cpu.stat", "usage_usec 12000\nuser_usec 9000\nsystem_usec 3000\n", 0444);
+	put(dir[0], "memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n", 0444);
 	CHECK(wb_cgroup_slot_collect(s, base, &u) == 0);
 	CHECK(u.cpu_ns == 7000000);
 	CHECK(u.peak_valid && u.peak_kb == 102400);
 	CHECK(u.oom_killed);
-	CHECKF(strcmp(get(dir, "memory.peak"), "104857600\n") == 0, "memory.peak was written: '%s'",
-	       get(dir, "memory.peak"));
+	CHECKF(strcmp(get(dir[0], "memory.peak"), "104857600\n") == 0, "memory.peak was written: '%s'",
+	       get(dir[0], "memory.peak"));
 	wb_cgroup_slot_close(s);
 
 	/* Kernels before 5.19 have no memory.peak: no figure, no failure. */
-	snprintf(dir2, sizeof(dir2), "%s/slot3.8", cg.dirs[0]);
-	fake_v2_cgroup(dir2);
+	snprintf(dir[0], sizeof(dir[0]), "%s/slot3.8", cg.dirs[0]);
+	fake_v2_cgroup(dir[0]);
 	{
-		char peak[sizeof(dir2) + 16];
+		char peak[sizeof(dir[0]) + 16];
 
-		snprintf(peak, sizeof(peak), "%s/memory.peak", dir2);
+		snprintf(peak, sizeof(peak), "%s/memory.peak", dir[0]);
 		unlink(peak);
 	}
-	s = NULL;
-	CHECK(wb_cgroup_slot_open(&cg, 3, 8, &s) == 0);
+	s = open_prepared(&cg, dir);
+	CHECK(s != NULL);
 	if (s) {
 		CHECK(wb_cgroup_slot_prepare(s, &lim, &base) == 0);
 		CHECK(wb_cgroup_slot_collect(s, base, &u) == 0);
 		CHECK(!u.peak_valid);
 		wb_cgroup_slot_close(s);
 	}
-	/* Every job has a cgroup of its own: nth 9 is a new directory (here
-	 * without the kernel's files, so the open fails, and a failed open
-	 * leaves no directory behind). */
-	s = NULL;
-	CHECK(wb_cgroup_slot_open(&cg, 3, 9, &s) < 0);
-	snprintf(dir2, sizeof(dir2), "%s/slot3.9", cg.dirs[0]);
-	CHECK(access(dir2, F_OK) < 0 && errno == ENOENT);
 	free(cg.graves);
 }
 
-static void test_v1_reuses_two(const char *top)
+static void test_v1(const char *top)
 {
 	struct wb_cgroup cg = {.ops = &wb_cgroup_v1_ops, .ndirs = 3};
 	static const char *const ctl[3] = {"memory", "pids", "cpuacct"};
 	struct wb_limits lim = {.memory_kb = 1024, .procs = 1};
-	struct wb_cgroup_slot *s = NULL;
+	struct wb_cgroup_slot *s;
+	struct wb_cgroup_usage u = {0};
 	char dir[CG_NDIRS][PATH_MAX + 32];
 	uint64_t base = 0;
 
 	for (int i = 0; i < 3; i++) {
 		snprintf(cg.dirs[i], sizeof(cg.dirs[i]), "%s/%s", top, ctl[i]);
 		mkdir(cg.dirs[i], 0755);
-		/* Job 4 of slot 0 runs in the slot's cgroup 0, as jobs 0 and 2 did. */
-		snprintf(dir[i], sizeof(dir[i]), "%s/slot0.0", cg.dirs[i]);
+		snprintf(dir[i], sizeof(dir[i]), "%s/slot0.4", cg.dirs[i]);
 		mkdir(dir[i], 0755);
-		put(dir[i], "cgroup.procs", "", 0644);
 	}
 	put(dir[0], "memory.limit_in_bytes", "", 0644);
-	put(dir[0], "memory.max_usage_in_bytes", "999999", 0644);
+	put(dir[0], "memory.max_usage_in_bytes", "2097152\n", 0444);
 	put(dir[0], "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n", 0444);
 	put(dir[1], "pids.max", "", 0644);
 	put(dir[2], "cpuacct.usage", "42\n", 0444);
-	CHECK(wb_cgroup_slot_open(&cg, 0, 4, &s) == 0);
+	s = open_prepared(&cg, dir);
+	CHECK(s != NULL);
 	if (!s)
 		return;
 	CHECK(wb_cgroup_slot_dir_fd(s) < 0);
 	CHECK(wb_cgroup_slot_prepare(s, &lim, &base) == 0);
-	CHECKF(strncmp(get(dir[0], "memory.max_usage_in_bytes"), "0", 1) == 0, "the v1 peak is reset: '%s'",
-	       get(dir[0], "memory.max_usage_in_bytes"));
 	CHECK(strcmp(get(dir[0], "memory.limit_in_bytes"), "1048576") == 0);
 	CHECK(strcmp(get(dir[1], "pids.max"), "2") == 0);
 	CHECK(base == 42);
+	put(dir[2], "cpuacct.usage", "5000042\n", 0444);
+	CHECK(wb_cgroup_slot_collect(s, base, &u) == 0);
+	CHECK(u.cpu_ns == 5000000);
+	/* A new cgroup's peak is the job's: read as it is, not reset. */
+	CHECK(u.peak_valid && u.peak_kb == 2048);
+	CHECK(strcmp(get(dir[0], "memory.max_usage_in_bytes"), "2097152\n") == 0);
+	CHECK(!u.oom_killed);
 	wb_cgroup_slot_close(s);
-	/* Reused, not removed. */
-	CHECK(access(dir[0], F_OK) == 0);
+	free(cg.graves);
+}
+
+/* Every job gets a cgroup of its own: one that exists already is refused,
+ * and a failed open leaves no directory behind. */
+static void test_fresh(const char *top)
+{
+	struct wb_cgroup cg = {.ops = &wb_cgroup_v2_ops, .ndirs = 1};
+	struct wb_cgroup_slot *s = NULL;
+	char dir[PATH_MAX + 32];
+
+	snprintf(cg.dirs[0], sizeof(cg.dirs[0]), "%s/fresh", top);
+	mkdir(cg.dirs[0], 0755);
+	snprintf(dir, sizeof(dir), "%s/slot1.2", cg.dirs[0]);
+	mkdir(dir, 0755);
+	CHECK(wb_cgroup_slot_open(&cg, 1, 2, &s) == -EEXIST && s == NULL);
+	CHECK(access(dir, F_OK) == 0); /* not ours to remove */
+	CHECK(wb_cgroup_slot_open(&cg, 1, 3, &s) < 0); /* a plain dir has no memory.max */
+	snprintf(dir, sizeof(dir), "%s/slot1.3", cg.dirs[0]);
+	CHECK(access(dir, F_OK) < 0 && errno == ENOENT);
+	free(cg.graves);
 }
 
 int main(void)
@@ -175,7 +215,8 @@ int main(void)
 		return 1;
 	}
 	test_v2(top);
-	test_v1_reuses_two(top);
+	test_v1(top);
+	test_fresh(top);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", top);
