@@ -97,6 +97,28 @@ wb_run run --copy-in "$(prog write_probe)" -- ./write_probe
 expect_status OK "writes: only /box and /tmp are writable"
 printf '%s\n' "$(jf .stdout)" | grep -E '=(WRITABLE|FAILED)' | sed 's/^/# /'
 
+# --- the job's input is read-only, also reopened -------------------------
+printf 'judge input\n' >"$WB_TMP/input.txt"
+chmod 644 "$WB_TMP/input.txt"
+wb_run run --stdin "$WB_TMP/input.txt" --copy-in "$(prog stdin_rewrite)" -- ./stdin_rewrite
+expect_status OK "stdin: the rewrite probe ran"
+expect_jq '.stdout | test("(?m)^fd0=refused ")' "stdin: fd 0 cannot be written"
+expect_jq '.stdout | test("(?m)^reopen=refused ")' "stdin: /proc/self/fd/0 reopened read-write cannot be written (sealed)"
+expect_jq '.stdout | test("(?m)^stdin=judge input$")' "stdin: the input is unchanged"
+
+# --- no page-cache channel between jobs -----------------------------------
+# A sender job reads chosen chunks of a shared library; a later receiver
+# job asks which are cached without reading them: every way is refused
+# (README "Isolation", "The page cache"), so it classifies nothing.
+lib=/usr/lib/x86_64-linux-gnu/libc.so.6
+wb_run run --copy-in "$(prog pagecache_probe)" -- ./pagecache_probe send "$lib" 165
+expect_status OK "page cache: the sender ran"
+for pol in default c cpp python java node go rust compile; do
+	wb_run run --policy "$pol" --copy-in "$(prog pagecache_probe)" -- ./pagecache_probe recv "$lib"
+	expect_jq '.status == "OK" and (.stdout | test("(?m)^preadv2=refused ") and test("(?m)^mincore=refused ")
+		and test("(?m)^decoded=0$"))' "page cache: under policy $pol the receiver decodes nothing"
+done
+
 # --- /dev holds only the five nodes --------------------------------------
 wb_run run --copy-in "$(prog dev_list)" -- ./dev_list
 expect_status OK "dev: exactly full null random urandom zero"
