@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -39,6 +40,15 @@
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define WB_STR2(x) #x
 #define WB_STR(x) WB_STR2(x)
+#if defined(__x86_64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#define X32_SYSCALL_BIT 0x40000000u
+#elif defined(__aarch64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#define X32_SYSCALL_BIT 0u
+#else
+#error "warmbox knows the syscall ABI of x86_64 and aarch64 only"
+#endif
 /* How often resident memory is sampled without a cgroup. */
 #define RSS_SAMPLE_NS 5000000ull
 
@@ -244,11 +254,18 @@ static bool on_notification(struct job *j)
 	memset(&req, 0, sizeof(req));
 	if (ioctl(j->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return false; /* the caller died meanwhile */
+	/* Never answered, not even while learning: no rule covers it. */
+	if (req.data.arch != NATIVE_AUDIT_ARCH || (req.data.nr & X32_SYSCALL_BIT)) {
+		if (j->res.syscall_nr == -1)
+			j->res.syscall_nr = WB_SYSCALL_FOREIGN_ARCH;
+		j->res.flags |= WB_RES_SECCOMP;
+		return true;
+	}
 	if (j->learn) {
 		wb_learn_answer(j->listener, &req, j->learn);
 		return false;
 	}
-	if (j->res.syscall_nr < 0)
+	if (j->res.syscall_nr == -1)
 		j->res.syscall_nr = req.data.nr;
 	j->res.flags |= WB_RES_SECCOMP;
 	return true;

@@ -243,8 +243,10 @@ static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
 		snprintf(err, errlen, "%s: libseccomp cannot create a filter", name);
 		return -ENOMEM;
 	}
-	/* A 32-bit or x32 syscall would dodge every rule written for x86_64. */
-	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	/* A 32-bit or x32 syscall would dodge every rule written for x86_64:
+	 * it goes to the job init, which ends the job with SV "foreign
+	 * architecture" (a kill would leave it an anonymous SIGSYS). */
+	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY);
 	/* A binary tree instead of a linear list: installing a filter makes the
 	 * kernel run it once per syscall number to build its allow cache, so
 	 * the path length is paid ~450 times per job. */

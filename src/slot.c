@@ -270,7 +270,10 @@ static void build_result(struct run *r)
 	v.output = res->out_truncated || res->err_truncated || m->signal == SIGXFSZ;
 	res->status = wb_result_verdict(&v);
 	if (res->status == WB_STATUS_SV) {
-		res->syscall = m->syscall_nr >= 0 ? wb_policy_syscall_name(m->syscall_nr) : NULL;
+		if (m->syscall_nr == WB_SYSCALL_FOREIGN_ARCH)
+			res->syscall = strdup("foreign architecture");
+		else if (m->syscall_nr >= 0)
+			res->syscall = wb_policy_syscall_name(m->syscall_nr);
 		if (!res->syscall)
 			res->syscall = strdup("unknown");
 	}
@@ -461,7 +464,15 @@ static int open_stdin(const struct wb_job *job)
 		}
 		off += (size_t)n;
 	}
-	/* A read-only reopen: the program may read its stdin, not rewrite it. */
+	/* Sealed: a reopen of /proc/self/fd/0 for writing must not let the
+	 * program rewrite its input either. Then a read-only reopen, so that
+	 * fd 0 itself is not writable. */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	ro = open(path, O_RDONLY | O_CLOEXEC);
 	if (ro < 0)

@@ -112,6 +112,10 @@ enum wb_trace_point {
 #define WB_RES_COPY_OUT 0x40u    /* a copy-out memfd is attached */
 #define WB_RES_LEARNED 0x80u     /* a memfd of struct wb_learn is attached instead */
 
+/* syscall_nr of a syscall made through another ABI (32-bit int 0x80, x32),
+ * which no rule written for the native one covers. */
+#define WB_SYSCALL_FOREIGN_ARCH (-2)
+
 struct wb_msg_result {
 	uint32_t type;
 	uint32_t flags;
@@ -119,7 +123,7 @@ struct wb_msg_result {
 	int32_t err;             /* its errno */
 	int32_t exit_code;
 	int32_t signal;
-	int32_t syscall_nr;      /* first refused syscall, -1 none */
+	int32_t syscall_nr;      /* first refused syscall, -1 none, or WB_SYSCALL_FOREIGN_ARCH */
 	uint32_t pad;
 	uint64_t cpu_ns;         /* rusage of every reaped process */
 	uint64_t wall_ns;

@@ -89,6 +89,11 @@ expect_rc 0 "SV: exit status 0"
 expect_status SV "SV: socket() under the default policy is SV"
 expect_field .syscall socket "SV: syscall named"
 
+# SV for a syscall of another ABI: 32-bit int 0x80 (README "Policies").
+wb_run run --copy-in "$(prog int80)" -- ./int80
+expect_status SV "SV: a 32-bit int 0x80 syscall is SV"
+expect_field .syscall "foreign architecture" "SV: int 0x80 is named a foreign architecture"
+
 # XX: the sandbox cannot clone its zygote under RLIMIT_NPROC=1. A uid of its
 # own (65533) so that no other test's processes count against the limit.
 if [ "$(id -u)" = 0 ]; then
