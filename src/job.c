@@ -5,6 +5,7 @@
  * base64) and fills the struct; validate() then checks the meaning (bounds,
  * paths, names) of a struct however it was built, the CLI's included. */
 #include "job.h"
+#include "utf8.h"
 #include "base64.h"
 
 #include <cJSON.h>
@@ -348,7 +349,9 @@ static bool is_space(char c)
 
 /* cJSON keeps strings NUL-terminated, so "\u0000" would silently cut a
  * file's content short; it is refused here, before cJSON sees the text,
- * together with the raw NULs and control characters JSON does not allow. */
+ * together with the raw NULs and control characters JSON does not allow,
+ * and bytes that are not UTF-8 (JSON text is UTF-8, RFC 8259; cJSON would
+ * pass them on, and the result could not echo such an id back). */
 static int scan_text(const char *text, size_t len, struct err *e)
 {
 	bool in_string = false;
@@ -359,6 +362,14 @@ static int scan_text(const char *text, size_t len, struct err *e)
 
 		if (c == '\0')
 			return fail(e, "invalid JSON: NUL byte at offset %zu", i);
+		if (c >= 0x80) {
+			size_t k = wb_utf8_seq((const unsigned char *)text + i, len - i);
+
+			if (!k)
+				return fail(e, "invalid JSON: not UTF-8 at offset %zu", i);
+			i += k - 1;
+			continue;
+		}
 		if (!in_string) {
 			in_string = c == '"';
 		} else if (c == '"') {
@@ -753,7 +764,10 @@ char *wb_job_peek_id(const char *text, size_t len)
 {
 	cJSON *root = cJSON_ParseWithLength(text, len);
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-	char *copy = cJSON_IsString(id) ? strdup(id->valuestring) : NULL;
+	/* An id that is not UTF-8 could only be echoed altered: null instead. */
+	char *copy = cJSON_IsString(id) &&
+		wb_utf8_valid((const unsigned char *)id->valuestring, strlen(id->valuestring)) ?
+		strdup(id->valuestring) : NULL;
 
 	cJSON_Delete(root);
 	return copy;

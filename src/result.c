@@ -2,10 +2,11 @@
  *
  * The JSON is written by hand rather than through cJSON because cJSON strings
  * end at the first NUL, and a program's output may hold NUL bytes that are
- * still valid UTF-8: such output is written as a JSON string with \u0000,
- * not degraded to base64. */
+ * still valid UTF-8: a few are written as \u0000 in a JSON string; output
+ * whose escaping would more than double it goes as base64. */
 #include "result.h"
 #include "base64.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -101,52 +102,6 @@ void wb_result_free(struct wb_result *r)
 	r->error = NULL;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n) {
-		k = utf8_seq(s + i, n - i);
-		if (!k)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /* The JSON being built; after a failed append everything else is a no-op
  * and the caller checks failed once at the end. */
 struct out {
@@ -194,7 +149,7 @@ static void put_string(struct out *o, const unsigned char *s, size_t n)
 
 			if (c < 0x20 || c == '"' || c == '\\')
 				break;
-			k = utf8_seq(s + i + run, n - i - run);
+			k = wb_utf8_seq(s + i + run, n - i - run);
 			if (!k)
 				break;
 		}
@@ -247,10 +202,37 @@ static void put_base64(struct out *o, const unsigned char *data, size_t len)
 	free(b64);
 }
 
-/* Output as text when it is UTF-8 (SPEC), as {"base64": ...} otherwise. */
+/* True when bytes are UTF-8 whose JSON string is at most twice their length
+ * plus 64 bytes (a short output with a few control characters stays
+ * readable). Past that they go as base64 (4/3): a NUL is 6 bytes as \u0000,
+ * and 64 MiB of them made a 400 MB result line. Output of newlines only
+ * (2x) stays text. */
+static bool text_is_cheap(const unsigned char *s, size_t n)
+{
+	size_t i = 0, escaped = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k = 1;
+
+		if (c >= 0x80 && !(k = wb_utf8_seq(s + i, n - i)))
+			return false;
+		if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
+			escaped += 2;
+		else if (c < 0x20)
+			escaped += 6;
+		else
+			escaped += k;
+		i += k;
+	}
+	return escaped <= 2 * n + 64;
+}
+
+/* Output as text when it is UTF-8 and cheap to escape (SPEC), as
+ * {"base64": ...} otherwise. */
 static void put_output(struct out *o, const struct wb_buf *b)
 {
-	if (utf8_valid(b->data, b->len)) {
+	if (text_is_cheap(b->data, b->len)) {
 		put_string(o, b->data, b->len);
 		return;
 	}

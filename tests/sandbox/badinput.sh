@@ -33,6 +33,7 @@ job bad_mode '{"argv": ["true"], "files": [{"path": "a", "content": "", "mode": 
 job unknown_policy '{"argv": ["true"], "policy": "nosuchpolicy"}' 'nosuchpolicy|policy'
 job policy_path '{"argv": ["true"], "policy": "../default"}' 'policy|\.\./default'
 job bad_env '{"argv": ["true"], "env": {"A": 1}}' 'env'
+job bad_utf8_id $'{"id": "a\xff\xfeb", "argv": ["true"]}' 'not UTF-8'
 
 printf '{"argv": ["true"], "bogus_field": 1}\n' >"$WB_TMP/stdin_job.json"
 wb_run_stdin "$WB_TMP/stdin_job.json" run --job -

@@ -254,6 +254,30 @@ static void test_nul_output(void)
 	wb_result_free(&r);
 }
 
+/* Output whose JSON escaping would more than double it (plus 64 bytes)
+ * goes as base64: 64 KiB of NULs, once 384 KiB of \u0000, is 87 KiB; a
+ * newline-only output of the same size (2x) stays text. */
+static void test_escape_heavy_output(void)
+{
+	struct wb_result r = { .exit_code = 0 };
+	static unsigned char zeros[65536], newlines[65536];
+	char *text;
+	cJSON *root, *out;
+
+	memset(newlines, '\n', sizeof(newlines));
+	wb_buf_append(&r.out, zeros, sizeof(zeros));
+	wb_buf_append(&r.err, newlines, sizeof(newlines));
+	root = render(&r, &text);
+	out = cJSON_GetObjectItemCaseSensitive(root, "stdout");
+	CHECKF(cJSON_IsObject(out) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(out, "base64")),
+	       "NUL-heavy stdout as base64");
+	CHECK(strlen(text) < 87384 + 2 * 65536 + 1024); /* base64 + escaped newlines + the rest */
+	CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "stderr")));
+	cJSON_Delete(root);
+	free(text);
+	wb_result_free(&r);
+}
+
 /* Strings the sandbox writes (paths, errors) may hold raw bytes; the line
  * must still be valid UTF-8, so they come out with U+FFFD. */
 static void test_metadata_bytes(void)
@@ -306,6 +330,7 @@ int main(void)
 	test_nulls();
 	test_utf8();
 	test_nul_output();
+	test_escape_heavy_output();
 	test_metadata_bytes();
 	test_buf();
 	return check_report("test_result");
