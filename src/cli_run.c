@@ -99,8 +99,7 @@ static int parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-/* "512", "512K" → KiB; "64M", "1G". */
-static int parse_size_kb(const char *s, uint64_t *kb)
+int wb_cli_parse_size_kb(const char *s, uint64_t *kb)
 {
 	char num[32];
 	size_t len = strlen(s);
@@ -303,7 +302,7 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 		case OPT_OUTPUT:
 		case OPT_FSIZE:
 		case OPT_STACK:
-			if (parse_size_kb(optarg, &v) < 0) {
+			if (wb_cli_parse_size_kb(optarg, &v) < 0) {
 				/* options[] lists the long options in enum order. */
 				fprintf(stderr, "warmbox run: --%s: bad SIZE \"%s\" (KiB, or a K/M/G suffix)\n",
 					options[opt - OPT_CPU].name, optarg);

@@ -19,6 +19,7 @@
 
 #define DEFAULT_MAX_REQUEST (64u << 20)
 #define DEFAULT_MAX_UNSENT (16u << 20)
+#define DEFAULT_MAX_OUTPUT_KB (64u << 10)
 #define DEFAULT_QUEUE 1024
 #define DEFAULT_RECYCLE 10000
 
@@ -40,6 +41,7 @@ void wb_cli_serve_usage(FILE *f)
 	      "  --queue N           jobs waiting beyond that (default 1024); more are refused\n"
 	      "  --recycle N         replace a zygote after N jobs (default 10000, 0 = never)\n"
 	      "  --max-request SIZE  longest request line (default 64M)\n"
+	      "  --max-output SIZE   largest output_kb a job may ask for, per stream (default 64M)\n"
 	      "  --policies DIR      where policies are found\n"
 	      "  --log-level LEVEL   error, warn, info (default) or debug\n"
 	      "  --trace             add sandbox timings (\"trace\") to every result\n",
@@ -162,6 +164,7 @@ int wb_cli_serve(int argc, char **argv)
 		{"zygotes", required_argument, NULL, 'z'}, {"jobs", required_argument, NULL, 'j'},
 		{"queue", required_argument, NULL, 'q'}, {"recycle", required_argument, NULL, 'r'},
 		{"max-request", required_argument, NULL, 'm'}, {"policies", required_argument, NULL, 'p'},
+		{"max-output", required_argument, NULL, 'o'},
 		{"log-level", required_argument, NULL, 'L'}, {"trace", no_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -169,7 +172,8 @@ int wb_cli_serve(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct wb_pool_cfg pcfg = {.zygotes = 0, .max_jobs = 0, .queue_max = DEFAULT_QUEUE,
 				   .recycle_after = DEFAULT_RECYCLE};
-	struct wb_server_cfg scfg = {.max_request = DEFAULT_MAX_REQUEST, .max_unsent = DEFAULT_MAX_UNSENT};
+	struct wb_server_cfg scfg = {.max_request = DEFAULT_MAX_REQUEST, .max_unsent = DEFAULT_MAX_UNSENT,
+				     .max_output_kb = DEFAULT_MAX_OUTPUT_KB};
 	const char *socket_path = NULL, *policies_dir = NULL;
 	struct wb_policy *pols = NULL;
 	size_t npols = 0, nbinds = 0;
@@ -204,6 +208,13 @@ int wb_cli_serve(int argc, char **argv)
 			scfg.max_request = (size_t)v;
 			break;
 		}
+		case 'o':
+			if (wb_cli_parse_size_kb(optarg, &scfg.max_output_kb) < 0 || scfg.max_output_kb < 1 ||
+			    scfg.max_output_kb > WB_MAX_OUTPUT_KB) {
+				fprintf(stderr, "warmbox serve: --max-output: expected 1K to 1G, got \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
 		case 'L':
 			if (wb_log_parse_level(optarg, &level) < 0) {
 				fprintf(stderr, "warmbox serve: --log-level: expected error, warn, info or debug\n");

@@ -226,6 +226,16 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		free(r);
 		return;
 	}
+	/* Each stream's output is held whole until the result is written:
+	 * the daemon's cap keeps one job from taking gigabytes. */
+	if (r->pj.job.limits.output_kb > c->srv->cfg.max_output_kb) {
+		snprintf(msg, sizeof(msg), "invalid job: limits.output_kb: at most %llu in this daemon "
+			 "(warmbox serve --max-output)", (unsigned long long)c->srv->cfg.max_output_kb);
+		reject(c, r->pj.job.id, msg);
+		wb_job_free(&r->pj.job);
+		free(r);
+		return;
+	}
 	r->pj.done = on_job_done;
 	r->pj.held = &c->paused;
 	r->conn = c;

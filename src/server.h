@@ -16,6 +16,7 @@ struct wb_server_cfg {
 	const char *listen;              /* HOST:PORT or NULL */
 	size_t max_request;              /* bytes per line */
 	size_t max_unsent;               /* unsent result bytes before we stop reading a client */
+	uint64_t max_output_kb;          /* the largest output_kb a job may ask for */
 	const struct wb_policy *policies;
 	size_t npolicies;
 	unsigned queue_max;              /* for stats */

@@ -126,6 +126,18 @@ with Daemon(T, "--zygotes", 2, "--max-request", "64K", name="daemon") as d:
         T.check(is_xx_error(a, "pol", "policy: no such policy"), "unknown policy: invalid job", brief(a))
         a = c.request({"id": "net", "argv": ["/bin/true"], "network": True})
         T.check(is_xx_error(a, "net", "invalid job:"), "network: true: refused as an invalid job", brief(a))
+        # The bytes of a string must be UTF-8 (RFC 8259): an id that is not
+        # could only be echoed altered, so the line is refused, id null.
+        c.send_raw(b'{"id": "bad\xff\xfeid", "argv": ["/bin/true"]}\n')
+        a = c.recv(10)
+        T.check(is_xx_error(a, None, "not UTF-8"), "invalid UTF-8 in id: XX, id null, 'not UTF-8'", brief(a))
+        still_works(c, "bad-utf8")
+        a = c.request({"id": "big-output", "argv": ["/bin/true"], "limits": {"output_kb": 65537}})
+        T.check(is_xx_error(a, "big-output", "--max-output"),
+                "output_kb over the daemon's cap (default 64M): invalid job naming --max-output", brief(a))
+        a = c.request({"id": "cap-output", "argv": ["/bin/true"], "limits": {"output_kb": 65536}})
+        T.check(a and a.get("id") == "cap-output" and a.get("status") == "OK",
+                "output_kb at the daemon's cap runs", brief(a))
         c.send_raw(b"[1, 2, 3]\n")
         a = c.recv(10)
         T.check(a and a.get("status") == "XX" and a.get("id") is None, "a JSON array line: XX, id null", brief(a))
