@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: the normal build and the ASan+UBSan build, each with
-# every ctest label (unit, sandbox, hostile, rootless), then the job-parser
-# fuzzer for a bounded time. Exits non-zero if anything failed.
+# every ctest label (unit, sandbox, hostile, rootless; the slow languages and
+# soak tests in the normal build only), then the job-parser fuzzer for a
+# bounded time, then the VM suite (tests/vm/run.sh: cgroup v2 on Debian 12's
+# own kernel and bookworm-backports', root and rootless, and the systemd
+# unit). Exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds=${WB_FUZZ_SECONDS:-60}
@@ -15,9 +18,9 @@ cmake --build build-asan -j"$jobs"
 status=0
 echo "== tests: normal build"
 ctest --test-dir build --output-on-failure || status=1
-echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build"
+echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (the languages and the soak ran above)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure || status=1
+  ctest --test-dir build-asan --output-on-failure -E 'languages|soak' || status=1
 
 if command -v clang >/dev/null; then
   echo "== fuzz: job parser, ${fuzz_seconds}s"
@@ -27,4 +30,7 @@ if command -v clang >/dev/null; then
 else
   echo "== fuzz: SKIPPED (clang not installed)"
 fi
+
+echo "== VM suite: cgroup v2 on Debian's own kernels, under qemu"
+bash tests/vm/run.sh build || status=1
 exit "$status"
