@@ -305,11 +305,23 @@ int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool
 	return 0;
 }
 
+/* Queued jobs that take queue room: those whose client still reads its
+ * results. A client that stops reading keeps its jobs queued (held) but
+ * must not shut every other client out with "queue full". */
+static unsigned queued_unheld(const struct wb_pool *pool)
+{
+	unsigned n = 0;
+
+	for (const struct wb_pool_job *pj = pool->qhead; pj; pj = pj->next)
+		n += !pj->held || !*pj->held;
+	return n;
+}
+
 int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj)
 {
 	if (pool->closing)
 		return -ESHUTDOWN;
-	if (pool->queued >= pool->cfg.queue_max)
+	if (pool->queued >= pool->cfg.queue_max && queued_unheld(pool) >= pool->cfg.queue_max)
 		return -EAGAIN;
 	pj->next = NULL;
 	pj->slot = NULL;

@@ -218,4 +218,32 @@ with T.section("a non-reader whose results are large: its queued jobs wait"):
         other.close()
         ok_jobs(d, "after-large-non-reader")
 
+with T.section("a non-reader's held jobs take no queue room"):
+    # The first result, 12 MiB of NULs (16 MiB of base64), passes the
+    # daemon's unsent limit, so it stops reading this client and holds its
+    # other 33 jobs in the queue, which is exactly full then. Another
+    # client must still get its jobs run, not "queue full".
+    with Daemon(T, "--zygotes", 1, "--queue", 33, name="held-queue daemon") as d:
+        d.wait_warm()
+        big = {"argv": ["/usr/bin/head", "-c", str(12 << 20), "/dev/zero"], "limits": {"output_kb": 16384}}
+        jobs = [dict(big, id="big%d" % i) for i in range(2)] + [wbd.true_job("small%d" % i) for i in range(32)]
+        lazy = d.client(120)
+        lazy.send(*jobs)
+        other = d.client()
+
+        def stats_when(cond):
+            return wbd.wait_for(lambda: (lambda s: s if cond(s) else None)(other.request({"op": "stats"})), 30)
+        held = stats_when(lambda s: s["queue_depth"] == 33 and s["busy"] == 0)
+        T.check(held is not None and held["rejected"] == 0,
+                "the non-reader's other 33 jobs are held in a full queue, none refused",
+                brief(other.request({"op": "stats"})))
+        answers = [other.request(wbd.true_job("other%d" % i), timeout=30) for i in range(5)]
+        T.check(all(a and a.get("status") == "OK" for a in answers),
+                "another client's 5 jobs run meanwhile, none refused 'queue full'", [brief(a) for a in answers])
+        lazy.close()
+        s = stats_when(lambda s: s["queue_depth"] == 0 and s["connections"] == 1)
+        T.check(s is not None, "once it leaves, its held jobs are dropped and its connection closed",
+                brief(other.request({"op": "stats"})))
+        other.close()
+
 T.finish()
