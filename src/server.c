@@ -144,8 +144,13 @@ static void reject(struct conn *c, const char *id, const char *error)
 static void send_error(struct conn *c, const char *id, const char *error)
 {
 	struct wb_result r = {.id = id, .status = WB_STATUS_XX, .exit_code = -1, .error = (char *)error};
-	char *json = wb_result_to_json(&r);
+	struct wb_pool_state st;
+	char *json;
 
+	/* Nothing ran, but a result says how this daemon accounts (SPEC). */
+	wb_pool_state(c->srv->pool, &st);
+	r.accounting = wb_accounting_name(st.accounting);
+	json = wb_result_to_json(&r);
 	if (json)
 		send_line(c, json);
 	free(json);
