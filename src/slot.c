@@ -719,7 +719,7 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 		  struct wb_slot **out, char *err, size_t errlen)
 {
 	struct wb_slot *s = calloc(1, sizeof(*s));
-	struct wb_msg_cgroup maps = {.type = WB_MSG_MAPS_WRITTEN};
+	uint32_t maps = WB_MSG_MAPS_WRITTEN;
 	int ctl[2] = {-1, -1}, zsock[2] = {-1, -1}, pidfd = -1, rc;
 	struct wb_clone_args args = {0};
 	const char *step = "socketpair";

@@ -122,7 +122,7 @@ static pid_t clone_spare(const struct wb_zygote_cfg *cfg, const struct spare_cgr
 
 _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 {
-	struct wb_msg_cgroup maps;
+	uint32_t maps = 0;
 	pid_t inits[2] = {0, 0};
 	char byte;
 	int rc;
@@ -130,7 +130,7 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 	/* The manager's death must take us and every job with us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (wb_fdpass_recv(cfg->zsock, &maps, sizeof(maps), NULL, NULL) != (ssize_t)sizeof(maps) ||
-	    maps.type != WB_MSG_MAPS_WRITTEN)
+	    maps != WB_MSG_MAPS_WRITTEN)
 		_exit(1);
 	/* Only now: the manager needed our /proc files to write the maps. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
