@@ -263,6 +263,14 @@ static void reap_graves(struct wb_cgroup *cg)
 	cg->ngraves = kept;
 }
 
+bool wb_cgroup_reap(struct wb_cgroup *cg)
+{
+	if (!cg)
+		return false;
+	reap_graves(cg);
+	return cg->ngraves > 0;
+}
+
 void wb_cgroup_close(struct wb_cgroup *cg)
 {
 	if (!cg)

@@ -53,6 +53,10 @@ int wb_cgroup_slot_cpu_fd(const struct wb_cgroup_slot *slot);
 int wb_cgroup_slot_collect(struct wb_cgroup_slot *slot, uint64_t cpu_base_ns,
 			   struct wb_cgroup_usage *u);
 
+/* Retries the removal of job cgroups whose processes were still exiting
+ * when their job ended; true while some remain. NULL: false. */
+bool wb_cgroup_reap(struct wb_cgroup *cg);
+
 /* Reads a CPU usage file of the given mode (async-signal-safe; used in the
  * job init on the fd it was handed). */
 int wb_cgroup_read_cpu(enum wb_accounting mode, int fd, uint64_t *ns);

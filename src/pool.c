@@ -14,6 +14,9 @@
 #include "log.h"
 #include "slot.h"
 
+/* How soon the cgroups of finished jobs are tried again while their last
+ * processes exit, so that an idle daemon holds none. */
+#define REAP_MS 100
 /* Daemon slots take host uids above the ones `warmbox run` usually gets. */
 #define FIRST_DAEMON_SLOT 1024
 #define RESTART_MAX_MS 10000
@@ -40,7 +43,8 @@ struct wb_pool {
 	struct wb_pool_job *qhead, *qtail;
 	unsigned queued;
 	unsigned running;
-	unsigned timers;         /* restart timers not yet closed */
+	unsigned timers;         /* restart and reaper timers not yet closed */
+	uv_timer_t reaper;
 	bool closing;
 	void (*closed)(void *data);
 	void *closed_data;
@@ -138,6 +142,14 @@ static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
 	dispatch(ps->pool);
 }
 
+static void on_reap(uv_timer_t *t)
+{
+	struct wb_pool *pool = t->data;
+
+	if (!wb_cgroup_reap(pool->cfg.cg))
+		uv_timer_stop(t);
+}
+
 static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 {
 	struct pslot *ps = data;
@@ -161,6 +173,8 @@ static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 	}
 	pj->slot = NULL;
 	pj->done(pj, res);
+	if (wb_cgroup_reap(pool->cfg.cg) && !uv_is_active((uv_handle_t *)&pool->reaper) && !pool->closing)
+		uv_timer_start(&pool->reaper, on_reap, REAP_MS, REAP_MS);
 	if (ps->state == PS_BUSY)
 		ps->state = PS_IDLE;
 	if (ps->state == PS_IDLE &&
@@ -277,6 +291,9 @@ int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool
 		free(pool);
 		return -ENOMEM;
 	}
+	uv_timer_init(loop, &pool->reaper);
+	pool->reaper.data = pool;
+	pool->timers++;
 	for (unsigned i = 0; i < cfg->zygotes; i++) {
 		struct pslot *ps = &pool->slots[i];
 
@@ -391,6 +408,14 @@ static void timer_closed(uv_handle_t *h)
 	maybe_closed(pool);
 }
 
+static void reaper_closed(uv_handle_t *h)
+{
+	struct wb_pool *pool = h->data;
+
+	pool->timers--;
+	maybe_closed(pool);
+}
+
 void wb_pool_close(struct wb_pool *pool, void (*closed)(void *data), void *data)
 {
 	if (pool->closing)
@@ -406,6 +431,8 @@ void wb_pool_close(struct wb_pool *pool, void (*closed)(void *data), void *data)
 		answer_xx(pool, pj, "the daemon is shutting down");
 	}
 	pool->qtail = NULL;
+	/* What is left to remove goes with the manager's tree (cgroup.c). */
+	uv_close((uv_handle_t *)&pool->reaper, reaper_closed);
 	for (unsigned i = 0; i < pool->cfg.zygotes; i++) {
 		struct pslot *ps = &pool->slots[i];
 
@@ -415,6 +442,13 @@ void wb_pool_close(struct wb_pool *pool, void (*closed)(void *data), void *data)
 			slot_down(ps, false);
 	}
 	maybe_closed(pool);
+}
+
+void wb_pool_abort(struct wb_pool *pool)
+{
+	for (unsigned i = 0; i < pool->cfg.zygotes; i++)
+		if (pool->slots[i].state == PS_BUSY)
+			wb_slot_kill_job(pool->slots[i].slot);
 }
 
 void wb_pool_free(struct wb_pool *pool)
