@@ -100,6 +100,19 @@ static int set_limit(int res, uint64_t soft, uint64_t hard)
 	return setrlimit(res, &rl) < 0 ? -errno : 0;
 }
 
+/* 1024 descriptors, or as many as the hard limit warmbox was started with
+ * when that is lower: no one in the job may raise it past that. */
+static int set_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	n = rl.rlim_max < 1024 ? rl.rlim_max : 1024;
+	return set_limit(RLIMIT_NOFILE, n, n);
+}
+
 static int set_rlimits(const struct wb_exec *x)
 {
 	const struct wb_limits *l = x->limits;
@@ -112,7 +125,7 @@ static int set_rlimits(const struct wb_exec *x)
 	rc = rc ? rc : set_limit(RLIMIT_CPU, cpu_s, cpu_s + 1);
 	rc = rc ? rc : set_limit(RLIMIT_FSIZE, l->file_size_kb * 1024, l->file_size_kb * 1024);
 	rc = rc ? rc : set_limit(RLIMIT_STACK, l->stack_kb * 1024, l->stack_kb * 1024);
-	rc = rc ? rc : set_limit(RLIMIT_NOFILE, 1024, 1024);
+	rc = rc ? rc : set_nofile();
 	rc = rc ? rc : set_limit(RLIMIT_MEMLOCK, 0, 0);
 	rc = rc ? rc : set_limit(RLIMIT_MSGQUEUE, 0, 0);
 	rc = rc ? rc : set_limit(RLIMIT_NPROC, l->procs + x->nproc_extra, l->procs + x->nproc_extra);
