@@ -20,6 +20,14 @@
 #define DEFAULT_MAX_REQUEST (64u << 20)
 #define DEFAULT_MAX_UNSENT (16u << 20)
 #define DEFAULT_MAX_OUTPUT_KB (64u << 10)
+#define DEFAULT_IDLE_S 300
+#define DEFAULT_WRITE_S 60
+#define DEFAULT_STOP_S 10
+/* The default --max-connections leaves this many descriptors per zygote
+ * (its sockets, pidfd, the running and the next job's pipes and cgroup
+ * files), and as many again for the daemon itself. */
+#define FDS_PER_ZYGOTE 32
+#define MAX_DEFAULT_CONNECTIONS 4096
 #define DEFAULT_QUEUE 1024
 #define DEFAULT_RECYCLE 10000
 
@@ -42,31 +50,49 @@ void wb_cli_serve_usage(FILE *f)
 	      "  --recycle N         replace a zygote after N jobs (default 10000, 0 = never)\n"
 	      "  --max-request SIZE  longest request line (default 64M)\n"
 	      "  --max-output SIZE   largest output_kb a job may ask for, per stream (default 64M)\n"
+	      "  --max-connections N clients at once; more are told so and closed (default: what the\n"
+	      "                      descriptor limit leaves after the zygotes' share, at most 4096)\n"
+	      "  --idle-timeout S    close a connection with nothing in flight after S seconds of silence (300)\n"
+	      "  --write-timeout S   drop a client that reads none of its results for S seconds (60)\n"
+	      "  --stop-timeout S    after SIGTERM, S seconds for clients to read their last results (10)\n"
 	      "  --policies DIR      where policies are found\n"
 	      "  --log-level LEVEL   error, warn, info (default) or debug\n"
 	      "  --trace             add sandbox timings (\"trace\") to every result\n",
 	      f);
 }
 
+/* The signal handles stay until the very end: a second SIGTERM must reach
+ * on_signal, not the default action, which would skip the cleanup. */
+static void on_server_closed(void *data)
+{
+	struct serve *sv = data;
+
+	uv_close((uv_handle_t *)&sv->sig[0], NULL);
+	uv_close((uv_handle_t *)&sv->sig[1], NULL);
+}
+
 static void on_pool_closed(void *data)
 {
 	struct serve *sv = data;
 
-	wb_server_close(sv->srv);
+	wb_server_close(sv->srv, on_server_closed, sv);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct serve *sv = h->data;
+	const char *name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
 
-	if (sv->stopping)
+	if (sv->stopping) {
+		wb_log(WB_LOG_INFO, "%s again: ending the running jobs and dropping every client now", name);
+		wb_pool_abort(sv->pool);
+		wb_server_abort(sv->srv);
 		return;
+	}
 	sv->stopping = true;
-	wb_log(WB_LOG_INFO, "%s: stopping (jobs in flight finish, queued ones are refused)",
-	       signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	wb_log(WB_LOG_INFO, "%s: stopping (jobs in flight finish, queued ones are refused; a second one "
+	       "ends them now)", name);
 	wb_server_stop_accepting(sv->srv);
-	uv_close((uv_handle_t *)&sv->sig[0], NULL);
-	uv_close((uv_handle_t *)&sv->sig[1], NULL);
 	wb_pool_close(sv->pool, on_pool_closed, sv);
 }
 
@@ -146,15 +172,24 @@ static int parse_count(const char *opt, const char *s, unsigned *v, unsigned min
 	return 0;
 }
 
-/* File descriptors: a zygote holds a few, a client one. */
-static void raise_nofile(void)
+/* File descriptors: the soft limit raised to the hard one; the zygotes and
+ * the daemon keep their share of it, the rest may be clients. */
+static unsigned raise_nofile(unsigned zygotes)
 {
 	struct rlimit rl;
+	rlim_t reserve = (rlim_t)(zygotes + 1) * FDS_PER_ZYGOTE;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 16;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur <= reserve + 16)
+		return 16;
+	return rl.rlim_cur - reserve > MAX_DEFAULT_CONNECTIONS ? MAX_DEFAULT_CONNECTIONS
+							      : (unsigned)(rl.rlim_cur - reserve);
 }
 
 int wb_cli_serve(int argc, char **argv)
@@ -165,6 +200,8 @@ int wb_cli_serve(int argc, char **argv)
 		{"queue", required_argument, NULL, 'q'}, {"recycle", required_argument, NULL, 'r'},
 		{"max-request", required_argument, NULL, 'm'}, {"policies", required_argument, NULL, 'p'},
 		{"max-output", required_argument, NULL, 'o'},
+		{"max-connections", required_argument, NULL, 'c'}, {"idle-timeout", required_argument, NULL, 'I'},
+		{"write-timeout", required_argument, NULL, 'W'}, {"stop-timeout", required_argument, NULL, 'S'},
 		{"log-level", required_argument, NULL, 'L'}, {"trace", no_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -173,7 +210,9 @@ int wb_cli_serve(int argc, char **argv)
 	struct wb_pool_cfg pcfg = {.zygotes = 0, .max_jobs = 0, .queue_max = DEFAULT_QUEUE,
 				   .recycle_after = DEFAULT_RECYCLE};
 	struct wb_server_cfg scfg = {.max_request = DEFAULT_MAX_REQUEST, .max_unsent = DEFAULT_MAX_UNSENT,
-				     .max_output_kb = DEFAULT_MAX_OUTPUT_KB};
+				     .max_output_kb = DEFAULT_MAX_OUTPUT_KB, .idle_ms = DEFAULT_IDLE_S * 1000,
+				     .write_ms = DEFAULT_WRITE_S * 1000, .drain_ms = DEFAULT_STOP_S * 1000};
+	unsigned secs, fd_room;
 	const char *socket_path = NULL, *policies_dir = NULL;
 	struct wb_policy *pols = NULL;
 	size_t npols = 0, nbinds = 0;
@@ -195,6 +234,10 @@ int wb_cli_serve(int argc, char **argv)
 		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs, 1) < 0) return 2; break;
 		case 'q': if (parse_count("queue", optarg, &pcfg.queue_max, 0) < 0) return 2; break;
 		case 'r': if (parse_count("recycle", optarg, &pcfg.recycle_after, 0) < 0) return 2; break;
+		case 'c': if (parse_count("max-connections", optarg, &scfg.max_connections, 1) < 0) return 2; break;
+		case 'I': if (parse_count("idle-timeout", optarg, &secs, 1) < 0) return 2; scfg.idle_ms = secs * 1000; break;
+		case 'W': if (parse_count("write-timeout", optarg, &secs, 1) < 0) return 2; scfg.write_ms = secs * 1000; break;
+		case 'S': if (parse_count("stop-timeout", optarg, &secs, 0) < 0) return 2; scfg.drain_ms = secs * 1000; break;
 		case 'm': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -248,7 +291,9 @@ int wb_cli_serve(int argc, char **argv)
 	policies_dir = wb_policy_dir(policies_dir);
 	if (load_policies(policies_dir, &pols, &npols, &binds, &nbinds) < 0)
 		return 2;
-	raise_nofile();
+	fd_room = raise_nofile(pcfg.zygotes);
+	if (!scfg.max_connections)
+		scfg.max_connections = fd_room;
 	if (wb_cgroup_open(&cg, err, sizeof(err)) < 0)
 		wb_log(geteuid() == 0 ? WB_LOG_WARN : WB_LOG_INFO, "no usable cgroup, rlimit accounting (%s)", err);
 	pcfg.cg = cg;
@@ -287,7 +332,7 @@ stop:
 	uv_close((uv_handle_t *)&sv.sig[0], NULL);
 	uv_close((uv_handle_t *)&sv.sig[1], NULL);
 	if (sv.srv)
-		wb_server_close(sv.srv);
+		wb_server_close(sv.srv, NULL, NULL);
 	if (sv.pool)
 		wb_pool_close(sv.pool, NULL, NULL);
 	uv_run(&sv.loop, UV_RUN_DEFAULT);

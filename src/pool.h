@@ -69,6 +69,9 @@ struct wb_stats *wb_pool_stats(struct wb_pool *pool);
 /* Answers queued jobs with XX, lets running ones finish, then kills the
  * zygotes; closed is called once everything is released. */
 void wb_pool_close(struct wb_pool *pool, void (*closed)(void *data), void *data);
+/* Ends every running job now (their results still come, as XX or killed):
+ * a second SIGTERM. */
+void wb_pool_abort(struct wb_pool *pool);
 /* After closed was called and the loop has run dry. NULL is a no-op. */
 void wb_pool_free(struct wb_pool *pool);
 

@@ -22,6 +22,10 @@
 #define READ_CHUNK 65536
 /* Longer lines are jobs, never {"op": ...} requests. */
 #define OP_MAX_BYTES 4096
+/* How often idle, stalled and draining connections are looked at. */
+#define SWEEP_MS 500
+/* A refusal of the same kind is logged at most this often. */
+#define REFUSAL_LOG_NS 10000000000ull
 
 struct conn;
 
@@ -46,7 +50,9 @@ struct conn {
 	unsigned inflight;
 	bool paused;             /* reading stopped: too much unsent */
 	bool leaving;            /* the client went away or must go */
+	bool abandon;            /* close without flushing what is unsent */
 	bool closed;             /* uv_close called */
+	uint64_t active_ns;      /* last byte read, or last write flushed */
 	struct conn *prev, *next;
 };
 
@@ -59,10 +65,18 @@ struct wb_server {
 	uv_tcp_t tcp_h;
 	bool has_unix, has_tcp;
 	bool closing;
+	uint64_t closing_ns;
 	struct conn *conns;
 	unsigned nconns;
-	unsigned handles;        /* listener handles not yet closed */
+	unsigned handles;        /* listener and sweep handles not yet closed */
+	uv_timer_t sweep;
+	uint64_t refusal_logged_ns[2];
+	unsigned long refusals_unlogged[2];
+	void (*closed)(void *data);
+	void *closed_data;
 };
+
+enum { REFUSE_CONNECTIONS, REFUSE_STALLED };
 
 struct write_req {
 	uv_write_t w;
@@ -76,6 +90,33 @@ static void conn_leave(struct conn *c);
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A refusal of one kind is logged once, then at most every 10 s with how
+ * many went unlogged meanwhile: a flood must not flood the log too. */
+static void log_refusal(struct wb_server *srv, int kind, const char *what)
+{
+	uint64_t now = now_ns();
+
+	if (srv->refusal_logged_ns[kind] && now - srv->refusal_logged_ns[kind] < REFUSAL_LOG_NS) {
+		srv->refusals_unlogged[kind]++;
+		return;
+	}
+	if (srv->refusals_unlogged[kind])
+		wb_log(WB_LOG_WARN, "%s (and %lu more like it in the last %llu s)", what,
+		       srv->refusals_unlogged[kind], (now - srv->refusal_logged_ns[kind]) / 1000000000ull);
+	else
+		wb_log(WB_LOG_WARN, "%s", what);
+	srv->refusal_logged_ns[kind] = now;
+	srv->refusals_unlogged[kind] = 0;
+}
+
 /* ---- writing ---- */
 
 static void on_written(uv_write_t *w, int status)
@@ -84,6 +125,8 @@ static void on_written(uv_write_t *w, int status)
 	struct conn *c = wr->conn;
 
 	c->unsent -= wr->len;
+	if (status == 0)
+		c->active_ns = now_ns();
 	free(wr);
 	/* A paused client is not read, so its going away shows up here: as
 	 * a failed write. Its jobs are cancelled like on EOF. */
@@ -383,6 +426,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->len += (size_t)nread;
+	c->active_ns = now_ns();
 	while (!c->leaving && off < c->len) {
 		size_t line_len = 0;
 		ssize_t n = wb_ndjson_next(c->buf + off, c->len - off, off ? 0 : c->scanned,
@@ -418,11 +462,18 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 /* The server goes once its listeners and connections have all closed. */
 static void server_maybe_free(struct wb_server *srv)
 {
+	void (*closed)(void *data) = srv->closed;
+	void *data = srv->closed_data;
+
 	if (!srv->closing || srv->handles || srv->conns)
 		return;
 	free(srv->socket_path);
 	free(srv);
+	if (closed)
+		closed(data);
 }
+
+static void stop_sweep_if_done(struct wb_server *srv);
 
 static void on_conn_closed(uv_handle_t *h)
 {
@@ -438,6 +489,7 @@ static void on_conn_closed(uv_handle_t *h)
 	srv->nconns--;
 	free(c->buf);
 	free(c);
+	stop_sweep_if_done(srv);
 	server_maybe_free(srv);
 }
 
@@ -451,15 +503,20 @@ static void on_shutdown(uv_shutdown_t *sr, int status)
 }
 
 /* A leaving connection closes once its jobs are answered and its results
- * flushed; on server close, all do. */
+ * flushed (an abandoned one without the flushing); on server close, all
+ * do. Pending writes of a closed stream are cancelled by libuv. */
 static void conn_maybe_close(struct conn *c)
 {
 	uv_shutdown_t *sr;
 
-	if (c->closed || c->inflight || c->unsent || !(c->leaving || c->srv->closing))
+	if (c->closed || c->inflight || (c->unsent && !c->abandon) || !(c->leaving || c->srv->closing))
 		return;
 	c->closed = true;
 	uv_read_stop(&c->h.stream);
+	if (c->abandon) {
+		uv_close((uv_handle_t *)&c->h.stream, on_conn_closed);
+		return;
+	}
 	sr = malloc(sizeof(*sr));
 	if (sr) {
 		sr->data = c;
@@ -491,15 +548,69 @@ static void on_connection(uv_stream_t *listener, int status)
 		return;
 	}
 	c->h.stream.data = c;
+	c->active_ns = now_ns();
 	c->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = c;
 	srv->conns = c;
 	srv->nconns++;
-	if (uv_accept(listener, &c->h.stream) < 0 || uv_read_start(&c->h.stream, on_alloc, on_read) < 0) {
+	if (uv_accept(listener, &c->h.stream) < 0) {
 		wb_log(WB_LOG_WARN, "cannot accept a client");
 		c->closed = true;
 		uv_close((uv_handle_t *)&c->h.stream, on_conn_closed);
+		return;
+	}
+	/* Over the limit: one line saying why, then closed, before it can
+	 * take the descriptors the running jobs need. */
+	if (srv->nconns > srv->cfg.max_connections) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "too many connections: at most %u (warmbox serve --max-connections)",
+			 srv->cfg.max_connections);
+		log_refusal(srv, REFUSE_CONNECTIONS, msg);
+		wb_pool_stats(srv->pool)->rejected++;
+		send_error(c, NULL, msg);
+		conn_leave(c);
+		return;
+	}
+	if (uv_read_start(&c->h.stream, on_alloc, on_read) < 0) {
+		wb_log(WB_LOG_WARN, "cannot read from a client");
+		conn_leave(c);
+	}
+}
+
+/* Drops a client: its jobs are cancelled, what it has not read is lost. */
+static void conn_abandon(struct conn *c)
+{
+	c->abandon = true;
+	conn_leave(c);
+	conn_maybe_close(c);
+}
+
+/* Every SWEEP_MS: connections idle past idle_ms are closed, clients that
+ * read nothing for write_ms are dropped, and once the server is closing,
+ * clients still not done after drain_ms are dropped. */
+static void on_sweep(uv_timer_t *t)
+{
+	struct wb_server *srv = t->data;
+	uint64_t now = now_ns();
+
+	for (struct conn *c = srv->conns, *next; c; c = next) {
+		uint64_t quiet_ms = (now - c->active_ns) / 1000000;
+
+		next = c->next;
+		if (c->closed)
+			continue;
+		if (srv->closing && (now - srv->closing_ns) / 1000000 >= srv->cfg.drain_ms) {
+			conn_abandon(c);
+		} else if (c->unsent && quiet_ms >= srv->cfg.write_ms) {
+			log_refusal(srv, REFUSE_STALLED, "a client read none of its results for the write "
+				    "timeout (warmbox serve --write-timeout): dropped");
+			conn_abandon(c);
+		} else if (!c->inflight && !c->unsent && !c->leaving && quiet_ms >= srv->cfg.idle_ms) {
+			wb_log(WB_LOG_DEBUG, "client idle for %llu ms: closed", (unsigned long long)quiet_ms);
+			conn_leave(c);
+		}
 	}
 }
 
@@ -623,15 +734,43 @@ void wb_server_stop_accepting(struct wb_server *srv)
 		uv_close((uv_handle_t *)&srv->tcp_h, on_listener_closed);
 }
 
-void wb_server_close(struct wb_server *srv)
+static void on_sweep_closed(uv_handle_t *h)
+{
+	struct wb_server *srv = h->data;
+
+	srv->handles--;
+	server_maybe_free(srv);
+}
+
+/* The sweep goes once the last connection has: it is what ends a drain. */
+static void stop_sweep_if_done(struct wb_server *srv)
+{
+	if (srv->closing && !srv->conns && !uv_is_closing((uv_handle_t *)&srv->sweep))
+		uv_close((uv_handle_t *)&srv->sweep, on_sweep_closed);
+}
+
+void wb_server_close(struct wb_server *srv, void (*closed)(void *data), void *data)
 {
 	srv->closing = true;
+	srv->closing_ns = now_ns();
+	srv->closed = closed;
+	srv->closed_data = data;
 	wb_server_stop_accepting(srv);
 	for (struct conn *c = srv->conns, *next; c; c = next) {
 		next = c->next;
 		conn_maybe_close(c);
 	}
+	stop_sweep_if_done(srv);
 	server_maybe_free(srv);
+}
+
+void wb_server_abort(struct wb_server *srv)
+{
+	for (struct conn *c = srv->conns, *next; c; c = next) {
+		next = c->next;
+		if (!c->closed)
+			conn_abandon(c);
+	}
 }
 
 int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_server_cfg *cfg,
@@ -648,6 +787,10 @@ int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_serve
 	srv->pool = pool;
 	srv->cfg = *cfg;
 	*out = srv;
+	uv_timer_init(loop, &srv->sweep);
+	srv->sweep.data = srv;
+	srv->handles++;
+	uv_timer_start(&srv->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
 	if (cfg->socket_path && (rc = listen_unix(srv, cfg->socket_path, err, errlen)) < 0)
 		return rc;
 	if (cfg->listen && (rc = listen_tcp(srv, cfg->listen, err, errlen)) < 0)

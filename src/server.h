@@ -17,6 +17,10 @@ struct wb_server_cfg {
 	size_t max_request;              /* bytes per line */
 	size_t max_unsent;               /* unsent result bytes before we stop reading a client */
 	uint64_t max_output_kb;          /* the largest output_kb a job may ask for */
+	unsigned max_connections;        /* more are answered with an error and closed */
+	unsigned idle_ms;                /* a connection with nothing in flight, silent this long, is closed */
+	unsigned write_ms;               /* a client that reads none of its results this long is dropped */
+	unsigned drain_ms;               /* after the pool closed, how long clients get to read their results */
 	const struct wb_policy *policies;
 	size_t npolicies;
 	unsigned queue_max;              /* for stats */
@@ -29,8 +33,13 @@ int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_serve
 /* Stops accepting; connections stay until their jobs are answered. */
 void wb_server_stop_accepting(struct wb_server *srv);
 
-/* Closes every connection once its pending results are written, removes
- * the socket file; the server is freed when its last handle is. */
-void wb_server_close(struct wb_server *srv);
+/* Closes every connection once its pending results are written (or once
+ * drain_ms has passed), removes the socket file; the server is freed when
+ * its last handle is, and then closed (if not NULL) is called. */
+void wb_server_close(struct wb_server *srv, void (*closed)(void *data), void *data);
+
+/* Drops every client now: their jobs are cancelled, unsent results
+ * discarded (a second SIGTERM). */
+void wb_server_abort(struct wb_server *srv);
 
 #endif

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""test_clients.py (labels daemon, hostile): the daemon against clients that
+hold on without doing their part: too many connections, idle ones, clients
+that never read their results, and SIGTERM (once and twice) while such a
+client is connected. Each check states the one outcome it expects."""
+
+import os
+import signal
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wbd  # noqa: E402
+from wbd import Daemon, brief  # noqa: E402
+
+T = wbd.preflight("daemon_clients")
+
+
+def stats_when(d, cond, timeout=15):
+    """The stats once cond holds on them, else None. A connection per try:
+    while the daemon is full, one may be refused instead of answered."""
+    def once():
+        c = d.client(10)
+        try:
+            s = c.request({"op": "stats"})
+        finally:
+            c.close()
+        return s if s and s.get("op") == "stats" and cond(s) else None
+    return wbd.wait_for(once, timeout)
+
+
+def closed_by_daemon(c, timeout):
+    """True when the daemon closes c (EOF, or a reset) within timeout."""
+    try:
+        return c.recv_line_raw(timeout) is None
+    except (OSError, TimeoutError):
+        return False
+    except ValueError:
+        return False
+
+
+class LimitedDaemon(Daemon):
+    """A daemon started with a soft and hard RLIMIT_NOFILE of NOFILE."""
+
+    def __init__(self, checks, nofile, *args, **kw):
+        self.nofile = nofile
+        super().__init__(checks, *args, **kw)
+
+    def argv(self):
+        return ["prlimit", "--nofile=%d:%d" % (self.nofile, self.nofile), "--"] + super().argv()
+
+
+with T.section("idle connections up to the descriptor limit; jobs still run"):
+    # 256 descriptors, 2 zygotes: the default --max-connections leaves the
+    # zygotes and the daemon 96 of them, so 160 clients at most.
+    with LimitedDaemon(T, 256, "--zygotes", 2, name="256-fd daemon") as d:
+        d.wait_warm()
+        time.sleep(0.5)  # the stats connection of wait_warm closes asynchronously
+        clients = [wbd.Client(d.sock, 10) for _ in range(200)]
+        time.sleep(0.5)
+        kept, refused = [], 0
+        for c in clients:
+            c.sock.setblocking(False)
+            try:
+                data = c.sock.recv(4096)
+            except BlockingIOError:
+                data = None
+            c.sock.setblocking(True)
+            if data is None:
+                kept.append(c)
+            elif b"too many connections" in data:
+                refused += 1
+        T.check(refused == 40 and len(kept) == 160,
+                "200 clients against 160 places: 160 kept, 40 told 'too many connections' (%d, %d)"
+                % (len(kept), refused))
+        # With every place taken, the jobs of a kept client still get their
+        # descriptors: none fails "Too many open files".
+        answers = [kept[0].request(wbd.true_job("busy%d" % i)) for i in range(10)]
+        T.check(all(a and a.get("status") == "OK" for a in answers),
+                "10 jobs on a kept connection run while all 160 places are taken", [brief(a) for a in answers][:2])
+        for c in clients:
+            c.close()
+        s = stats_when(d, lambda s: s["connections"] == 1)
+        T.check(s is not None, "once they close, the daemon holds only our stats connection")
+        log = d.log()
+        T.check(log.count("too many connections") == 1,
+                "the 40 refusals are logged once, not once each (%d lines)" % log.count("too many connections"),
+                log[-2000:])
+
+with T.section("--max-connections 3: the fourth client is told so; the others work"):
+    with Daemon(T, "--zygotes", 1, "--max-connections", 3, name="3-connection daemon") as d:
+        d.wait_warm()
+        time.sleep(0.5)  # the stats connection of wait_warm closes asynchronously
+        cs = [d.client() for _ in range(3)]
+        for c in cs:
+            c.request({"op": "ping"})
+        extra = d.client()
+        a = extra.recv(10)
+        T.check(a is not None and a.get("status") == "XX" and "--max-connections" in (a.get("error") or ""),
+                "the fourth gets XX naming --max-connections", brief(a))
+        T.check(closed_by_daemon(extra, 5), "then the daemon closes it")
+        a = cs[0].request(wbd.true_job("kept"))
+        T.check(a and a.get("status") == "OK", "a job on a kept connection runs", brief(a))
+        for c in cs:
+            c.close()
+
+with T.section("--idle-timeout 1: an idle connection is closed, a busy one is not"):
+    with Daemon(T, "--zygotes", 1, "--idle-timeout", 1, name="idle daemon") as d:
+        d.wait_warm()
+        quiet = d.client()
+        quiet.request({"op": "ping"})
+        T.check(closed_by_daemon(quiet, 5), "an idle connection is closed within 5 s")
+        busy = d.client()
+        t0 = time.monotonic()
+        a = busy.request(wbd.prog_job("slow", "sleeper", [3], limits={"wall_ms": 10000}), timeout=20)
+        took = time.monotonic() - t0
+        T.check(a and a.get("id") == "slow" and a.get("status") == "OK" and took >= 2.5,
+                "a connection waiting 3 s for its job is not closed meanwhile (%.1f s)" % took, brief(a))
+        busy.close()
+
+with T.section("--write-timeout 1: a client that reads nothing is dropped"):
+    with Daemon(T, "--zygotes", 1, "--write-timeout", 1, name="write-timeout daemon") as d:
+        d.wait_warm()
+        lazy = d.client()
+        lazy.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        big = {"argv": ["/usr/bin/head", "-c", str(8 << 20), "/usr/bin/bash"], "limits": {"output_kb": 16384}}
+        lazy.send(*[dict(big, id="big%d" % i) for i in range(2)])
+        s = stats_when(d, lambda s: s["connections"] == 1 and s["jobs_run"] >= 1, 20)
+        T.check(s is not None, "the client that never reads is dropped (1 connection left: ours)",
+                brief(stats_when(d, lambda s: True)))
+        T.check("write timeout" in d.log(), "the log says why", d.log()[-1500:])
+        lazy.close()
+        c = d.client()
+        a = c.request(wbd.true_job("other"))
+        T.check(a and a.get("status") == "OK", "other clients are served", brief(a))
+        c.close()
+
+with T.section("SIGTERM while a client reads nothing: bounded by --stop-timeout"):
+    d = Daemon(T, "--zygotes", 1, "--stop-timeout", 2, name="stalled-client daemon").start()
+    d.wait_warm()
+    lazy = d.client()
+    lazy.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.send({"id": "big", "argv": ["/usr/bin/head", "-c", str(8 << 20), "/usr/bin/bash"],
+               "limits": {"output_kb": 16384}})
+    stats_when(d, lambda s: s["jobs_run"] >= 1, 20)
+    t0 = time.monotonic()
+    d.stop(check=True, timeout=30)
+    took = time.monotonic() - t0
+    T.check(took < 2 + 5, "the daemon exits %.1f s after SIGTERM (--stop-timeout 2, bound 7 s)" % took)
+    lazy.close()
+
+with T.section("a second SIGTERM ends the running jobs and exits with its cleanup"):
+    d = Daemon(T, "--zygotes", 1, name="twice-stopped daemon").start()
+    d.wait_warm()
+    c = d.client(30)
+    c.send(wbd.prog_job("long", "sleeper", [60], limits={"wall_ms": 90000}))
+    stats_when(d, lambda s: s["busy"] == 1, 20)
+    os.kill(d.pid, signal.SIGTERM)
+    time.sleep(1)
+    T.check(d.alive(), "after one SIGTERM the daemon waits for the running job")
+    t0 = time.monotonic()
+    d.stop(check=True, timeout=30)  # the second SIGTERM
+    took = time.monotonic() - t0
+    T.check(took < 10, "after the second it exits within 10 s (%.1f s), not after the job's 60 s" % took)
+    c.close()
+
+T.finish()
