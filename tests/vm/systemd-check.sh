@@ -6,8 +6,9 @@
 # It installs the unit, starts it, sends jobs through /run/warmbox.sock,
 # checks the daemon's accounting, stops the unit and checks that nothing is
 # left behind. TAP on stdout; exit 1 on any failure, or when no check ran.
-# It changes the system it runs on (/etc/systemd/system/warmbox.service):
-# do not run it on a real host.
+# It changes the system it runs on (/usr/local/bin/warmbox, its policies in
+# /usr/local/share/warmbox, /etc/systemd/system/warmbox.service): do not run
+# it on a real host.
 set -u
 export SYSTEMD_COLORS=0 SYSTEMD_PAGER='' PAGER=cat
 [ $# -eq 1 ] || { echo "usage: systemd-check.sh WARMBOX_BINARY" >&2; exit 2; }
@@ -68,23 +69,21 @@ if [ "$(cat /proc/1/comm)" != systemd ]; then
 	finish
 fi
 
-# The unit as shipped, but for ExecStart: the binary under test instead of
-# /usr/local/bin/warmbox (the test does not install it), and
-# `--policies SRC/policies` added (no installed share/warmbox/policies, and
-# the binary's own source-tree fallback is what the test would otherwise
-# depend on).
-sed -e "s|^ExecStart=/usr/local/bin/warmbox |ExecStart=$wb |" \
-	-e "/^ExecStart=/s|\$| --policies $src/policies|" \
-	"$src/docker/warmbox.service" >"$unit"
-unit_diff() {
-	local d
-	d=$(diff "$src/docker/warmbox.service" "$unit" | grep '^[<>]')
-	printf '%s\n' "$d"
-	[ "$(printf '%s\n' "$d" | grep -c '^<')" = 1 ] &&
-		[ "$(printf '%s\n' "$d" | grep -c '^>')" = 1 ] &&
-		printf '%s\n' "$d" | grep -q "^> ExecStart=$wb serve .* --policies $src/policies\$"
+# Installed the way the unit's own comment says (cmake --install: the
+# binary in /usr/local/bin, the policies in /usr/local/share/warmbox), into
+# the guest's writable overlay, and the unit exactly as shipped. (The unit
+# has PrivateTmp=yes: a binary left in a tree under /tmp would not even be
+# found by it.)
+install_warmbox() {
+	install -D -m 0755 "$wb" /usr/local/bin/warmbox &&
+		mkdir -p /usr/local/share/warmbox &&
+		rm -rf /usr/local/share/warmbox/policies &&
+		cp -r "$src/policies" /usr/local/share/warmbox/policies &&
+		install -m 0644 "$src/docker/warmbox.service" "$unit"
 }
-check "the installed unit differs from docker/warmbox.service in ExecStart only" unit_diff
+check "warmbox, its policies and docker/warmbox.service installed as the unit says" install_warmbox
+unit_same() { cmp "$src/docker/warmbox.service" "$unit"; }
+check "the installed unit is docker/warmbox.service, unchanged" unit_same
 # Once stopped, an inactive unit that nothing refers to is unloaded at once,
 # and `systemctl show` then reports a fresh unit's zeros (ExecMainCode=0)
 # instead of this run's exit. On a real host `systemctl enable` makes
@@ -143,7 +142,7 @@ check "hello.json: status OK" expect_json "$work/hello.json" '.status == "OK"'
 check 'hello.json: stdout is "hello from warmbox\n"' expect_json "$work/hello.json" '.stdout == "hello from warmbox\n"'
 
 # memhog (tests/progs/memhog.c) touches 256 MiB under a 64 MiB limit.
-memhog=$src/build/tests/progs/memhog
+memhog=$(dirname "$wb")/tests/progs/memhog
 if [ -x "$memhog" ]; then
 	jq -cn --arg b64 "$(base64 -w0 "$memhog")" \
 		'{id: "memhog", argv: ["./memhog", "256"],
