@@ -403,9 +403,10 @@ def answered_once(checks, jobs, answers, what):
     """Every job answered exactly once by id, and nothing else came."""
     m = by_id(answers)
     ids = [j["id"] for j in jobs]
+    idset = set(ids)
     missing = [i for i in ids if i not in m]
     dup = [i for i in ids if len(m.get(i, [])) > 1]
-    extra = [i for i in m if i not in set(ids)]
+    extra = [i for i in m if i not in idset]
     return checks.check(not missing and not dup and not extra and len(answers) == len(jobs),
                         "%s: %d jobs, each answered exactly once by id" % (what, len(jobs)),
                         "missing %s, duplicated %s, unknown ids %s, %d answers"
