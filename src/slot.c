@@ -63,7 +63,6 @@ struct wb_slot {
 	struct wb_cgroup_slot *spare_cg;
 	uint64_t spares;         /* spares the zygote was told to make */
 	int spare_err;           /* the next spare's cgroup could not be made */
-	uint64_t jobs;
 	pid_t pid;
 	int pidfd;
 	int ctl;
@@ -603,7 +602,6 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 			free(r);
 		return rc;
 	}
-	s->jobs++;
 	s->spare_ready = false;
 	s->spare_cg = NULL;
 	start_watching(r);
