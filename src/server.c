@@ -25,7 +25,7 @@
 /* How often idle, stalled and draining connections are looked at. */
 #define SWEEP_MS 500
 /* A refusal of the same kind is logged at most this often. */
-#define REFUSAL_LOG_NS 10000000000ull
+#define REFUSAL_LOG_MS 10000
 
 struct conn;
 
@@ -52,7 +52,7 @@ struct conn {
 	bool leaving;            /* the client went away or must go */
 	bool abandon;            /* close without flushing what is unsent */
 	bool closed;             /* uv_close called */
-	uint64_t active_ns;      /* last byte read, or last write flushed */
+	uint64_t active_ms;      /* loop time of the last byte read or write flushed */
 	struct conn *prev, *next;
 };
 
@@ -65,12 +65,12 @@ struct wb_server {
 	uv_tcp_t tcp_h;
 	bool has_unix, has_tcp;
 	bool closing;
-	uint64_t closing_ns;
+	uint64_t closing_ms;
 	struct conn *conns;
 	unsigned nconns;
 	unsigned handles;        /* listener and sweep handles not yet closed */
 	uv_timer_t sweep;
-	uint64_t refusal_logged_ns[2];
+	uint64_t refusal_logged_ms[2];
 	unsigned long refusals_unlogged[2];
 	void (*closed)(void *data);
 	void *closed_data;
@@ -90,30 +90,22 @@ static void conn_leave(struct conn *c);
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* A refusal of one kind is logged once, then at most every 10 s with how
  * many went unlogged meanwhile: a flood must not flood the log too. */
 static void log_refusal(struct wb_server *srv, int kind, const char *what)
 {
-	uint64_t now = now_ns();
+	uint64_t now = uv_now(srv->loop);
 
-	if (srv->refusal_logged_ns[kind] && now - srv->refusal_logged_ns[kind] < REFUSAL_LOG_NS) {
+	if (srv->refusal_logged_ms[kind] && now - srv->refusal_logged_ms[kind] < REFUSAL_LOG_MS) {
 		srv->refusals_unlogged[kind]++;
 		return;
 	}
 	if (srv->refusals_unlogged[kind])
 		wb_log(WB_LOG_WARN, "%s (and %lu more like it in the last %llu s)", what,
-		       srv->refusals_unlogged[kind], (now - srv->refusal_logged_ns[kind]) / 1000000000ull);
+		       srv->refusals_unlogged[kind], (unsigned long long)(now - srv->refusal_logged_ms[kind]) / 1000);
 	else
 		wb_log(WB_LOG_WARN, "%s", what);
-	srv->refusal_logged_ns[kind] = now;
+	srv->refusal_logged_ms[kind] = now;
 	srv->refusals_unlogged[kind] = 0;
 }
 
@@ -126,7 +118,7 @@ static void on_written(uv_write_t *w, int status)
 
 	c->unsent -= wr->len;
 	if (status == 0)
-		c->active_ns = now_ns();
+		c->active_ms = uv_now(c->srv->loop);
 	free(wr);
 	/* A paused client is not read, so its going away shows up here: as
 	 * a failed write. Its jobs are cancelled like on EOF. */
@@ -426,7 +418,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->len += (size_t)nread;
-	c->active_ns = now_ns();
+	c->active_ms = uv_now(c->srv->loop);
 	while (!c->leaving && off < c->len) {
 		size_t line_len = 0;
 		ssize_t n = wb_ndjson_next(c->buf + off, c->len - off, off ? 0 : c->scanned,
@@ -548,7 +540,7 @@ static void on_connection(uv_stream_t *listener, int status)
 		return;
 	}
 	c->h.stream.data = c;
-	c->active_ns = now_ns();
+	c->active_ms = uv_now(srv->loop);
 	c->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = c;
@@ -593,15 +585,15 @@ static void conn_abandon(struct conn *c)
 static void on_sweep(uv_timer_t *t)
 {
 	struct wb_server *srv = t->data;
-	uint64_t now = now_ns();
+	uint64_t now = uv_now(srv->loop);
 
 	for (struct conn *c = srv->conns, *next; c; c = next) {
-		uint64_t quiet_ms = (now - c->active_ns) / 1000000;
+		uint64_t quiet_ms = now - c->active_ms;
 
 		next = c->next;
 		if (c->closed)
 			continue;
-		if (srv->closing && (now - srv->closing_ns) / 1000000 >= srv->cfg.drain_ms) {
+		if (srv->closing && now - srv->closing_ms >= srv->cfg.drain_ms) {
 			conn_abandon(c);
 		} else if (c->unsent && quiet_ms >= srv->cfg.write_ms) {
 			log_refusal(srv, REFUSE_STALLED, "a client read none of its results for the write "
@@ -752,7 +744,7 @@ static void stop_sweep_if_done(struct wb_server *srv)
 void wb_server_close(struct wb_server *srv, void (*closed)(void *data), void *data)
 {
 	srv->closing = true;
-	srv->closing_ns = now_ns();
+	srv->closing_ms = uv_now(srv->loop);
 	srv->closed = closed;
 	srv->closed_data = data;
 	wb_server_stop_accepting(srv);
