@@ -1,9 +1,11 @@
 /* pool.c: the manager side of many zygotes. A slot is started at start-up
  * and again whenever its zygote dies or is recycled, off any job's path;
- * jobs wait in a bounded FIFO until a slot is idle. */
+ * jobs wait in a bounded queue, one FIFO per client served in turn
+ * (fairq.h), until a slot is idle. */
 #include "pool.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +42,7 @@ struct wb_pool {
 	uv_loop_t *loop;
 	struct wb_pool_cfg cfg;
 	struct pslot *slots;
-	struct wb_pool_job *qhead, *qtail;
-	unsigned queued;
+	struct wb_fairq queue;
 	unsigned running;
 	unsigned timers;         /* restart and reaper timers not yet closed */
 	uv_timer_t reaper;
@@ -201,40 +202,19 @@ static struct pslot *pick_slot(struct wb_pool *pool)
 	return idle;
 }
 
-static void unlink_queued(struct wb_pool *pool, struct wb_pool_job *prev, struct wb_pool_job *pj)
+static struct wb_pool_job *job_of(struct wb_fairq_item *it)
 {
-	if (prev)
-		prev->next = pj->next;
-	else
-		pool->qhead = pj->next;
-	if (pool->qtail == pj)
-		pool->qtail = prev;
-	pool->queued--;
-	pj->next = NULL;
-}
-
-/* Unlinks the first job not held back by its client, or returns NULL. */
-static struct wb_pool_job *take_job(struct wb_pool *pool)
-{
-	struct wb_pool_job *prev = NULL;
-
-	for (struct wb_pool_job *pj = pool->qhead; pj; prev = pj, pj = pj->next) {
-		if (!pj->held || !*pj->held) {
-			unlink_queued(pool, prev, pj);
-			return pj;
-		}
-	}
-	return NULL;
+	return it ? (struct wb_pool_job *)((char *)it - offsetof(struct wb_pool_job, item)) : NULL;
 }
 
 static void dispatch(struct wb_pool *pool)
 {
-	while (pool->qhead && pool->running < pool->cfg.max_jobs) {
+	while (pool->queue.queued && pool->running < pool->cfg.max_jobs) {
 		struct pslot *ps = pick_slot(pool);
 		struct wb_pool_job *pj;
 		int rc;
 
-		if (!ps || !(pj = take_job(pool)))
+		if (!ps || !(pj = job_of(wb_fairq_take(&pool->queue))))
 			return;
 		rc = wb_slot_submit(ps->slot, &pj->job, pj->policy, pool->cfg.trace, on_done, ps);
 		if (rc < 0) {
@@ -322,34 +302,19 @@ int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool
 	return 0;
 }
 
-/* Queued jobs that take queue room: those whose client still reads its
- * results. A client that stops reading keeps its jobs queued (held) but
- * must not shut every other client out with "queue full". */
-static unsigned queued_unheld(const struct wb_pool *pool)
-{
-	unsigned n = 0;
-
-	for (const struct wb_pool_job *pj = pool->qhead; pj; pj = pj->next)
-		n += !pj->held || !*pj->held;
-	return n;
-}
-
+/* Held jobs (their client reads no results) keep their place but take no
+ * queue room: a client that stops reading must not shut every other client
+ * out with "queue full". */
 int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj)
 {
 	if (pool->closing)
 		return -ESHUTDOWN;
-	if (pool->queued >= pool->cfg.queue_max && queued_unheld(pool) >= pool->cfg.queue_max)
+	if (pool->queue.queued >= pool->cfg.queue_max && wb_fairq_unheld(&pool->queue) >= pool->cfg.queue_max)
 		return -EAGAIN;
-	pj->next = NULL;
 	pj->slot = NULL;
 	pj->cancelled = false;
 	pj->submitted_ns = now_ns();
-	if (pool->qtail)
-		pool->qtail->next = pj;
-	else
-		pool->qhead = pj;
-	pool->qtail = pj;
-	pool->queued++;
+	wb_fairq_push(&pool->queue, pj->source, &pj->item);
 	dispatch(pool);
 	return 0;
 }
@@ -361,27 +326,18 @@ void wb_pool_kick(struct wb_pool *pool)
 
 void wb_pool_cancel(struct wb_pool *pool, struct wb_pool_job *pj)
 {
-	struct wb_pool_job *prev = NULL;
-
 	pj->cancelled = true;
-	if (pj->slot) {
+	if (pj->slot)
 		wb_slot_kill_job(pj->slot->slot);
-		return;
-	}
-	for (struct wb_pool_job *q = pool->qhead; q; prev = q, q = q->next) {
-		if (q == pj) {
-			unlink_queued(pool, prev, pj);
-			answer_xx(pool, pj, "cancelled: the client went away");
-			return;
-		}
-	}
+	else if (wb_fairq_remove(&pool->queue, &pj->item))
+		answer_xx(pool, pj, "cancelled: the client went away");
 }
 
 void wb_pool_state(const struct wb_pool *pool, struct wb_pool_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->zygotes = pool->cfg.zygotes;
-	st->queued = pool->queued;
+	st->queued = pool->queue.queued;
 	st->accounting = wb_cgroup_mode(pool->cfg.cg);
 	for (unsigned i = 0; i < pool->cfg.zygotes; i++) {
 		const struct pslot *ps = &pool->slots[i];
@@ -423,14 +379,13 @@ void wb_pool_close(struct wb_pool *pool, void (*closed)(void *data), void *data)
 	pool->closing = true;
 	pool->closed = closed;
 	pool->closed_data = data;
-	while (pool->qhead) {
-		struct wb_pool_job *pj = pool->qhead;
+	/* Held jobs too: nothing queued outlives the pool. */
+	while (pool->queue.turn) {
+		struct wb_fairq_item *it = pool->queue.turn->head;
 
-		pool->qhead = pj->next;
-		pool->queued--;
-		answer_xx(pool, pj, "the daemon is shutting down");
+		wb_fairq_remove(&pool->queue, it);
+		answer_xx(pool, job_of(it), "the daemon is shutting down");
 	}
-	pool->qtail = NULL;
 	/* What is left to remove goes with the manager's tree (cgroup.c). */
 	uv_close((uv_handle_t *)&pool->reaper, reaper_closed);
 	for (unsigned i = 0; i < pool->cfg.zygotes; i++) {

@@ -1,5 +1,5 @@
 /* pool.h: the warm pool: N zygote slots, a bounded queue of jobs, dispatch
- * to idle slots (those with a spare ready first), replacement of dead
+ * to idle slots (those with a spare ready first) taking clients in turn, replacement of dead
  * zygotes and recycling of old ones. One libuv loop, no threads. */
 #ifndef WB_POOL_H
 #define WB_POOL_H
@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "cgroup.h"
+#include "fairq.h"
 #include "job.h"
 #include "policy.h"
 #include "result.h"
@@ -26,9 +27,9 @@ struct wb_pool_job {
 	const struct wb_policy *policy;
 	wb_pool_done_cb done;
 	void *data;
-	const bool *held;                /* while *held, the job stays queued (NULL: never) */
+	struct wb_fairq_src *source;     /* the client: its jobs run in order, clients in turn */
 	/* Pool's own. */
-	struct wb_pool_job *next;
+	struct wb_fairq_item item;
 	struct pslot *slot;
 	uint64_t submitted_ns;
 	uint64_t dispatched_ns;

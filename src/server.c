@@ -47,6 +47,7 @@ struct conn {
 	size_t scanned;          /* bytes of buf known to hold no '\n' */
 	size_t unsent;           /* bytes written but not yet flushed */
 	struct req *reqs;        /* jobs in flight */
+	struct wb_fairq_src source; /* its queued jobs; held while paused */
 	unsigned inflight;
 	bool paused;             /* reading stopped: too much unsent */
 	bool leaving;            /* the client went away or must go */
@@ -277,7 +278,7 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		return;
 	}
 	r->pj.done = on_job_done;
-	r->pj.held = &c->paused;
+	r->pj.source = &c->source;
 	r->conn = c;
 	r->next = c->reqs;
 	if (c->reqs)
@@ -531,6 +532,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	if (!c)
 		return;
 	c->srv = srv;
+	c->source.held = &c->paused;
 	if (listener == (uv_stream_t *)&srv->unix_h)
 		rc = uv_pipe_init(srv->loop, &c->h.pipe, 0);
 	else

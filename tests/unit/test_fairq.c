@@ -1,0 +1,117 @@
+/* test_fairq.c: the daemon's queue serves clients in turn, keeps each
+ * client's jobs in order, skips held clients without losing their place,
+ * and removes cancelled jobs from any position. */
+#include <stddef.h>
+
+#include "check.h"
+#include "fairq.h"
+
+struct job {
+	struct wb_fairq_item item;
+	int client, seq;
+};
+
+static struct job *take(struct wb_fairq *q)
+{
+	struct wb_fairq_item *it = wb_fairq_take(q);
+
+	return it ? (struct job *)((char *)it - offsetof(struct job, item)) : NULL;
+}
+
+/* A floods 100 jobs, then B sends 3: B's jobs are among the next 6 taken,
+ * where one FIFO would run all of A's first. */
+static void test_turns(void)
+{
+	struct wb_fairq q = { 0 };
+	struct wb_fairq_src a = { 0 }, b = { 0 };
+	static struct job ja[100], jb[3];
+	int b_seen = 0, a_next = 0, b_next = 0, order_ok = 1;
+
+	for (int i = 0; i < 100; i++) {
+		ja[i] = (struct job){.client = 0, .seq = i};
+		wb_fairq_push(&q, &a, &ja[i].item);
+	}
+	for (int i = 0; i < 3; i++) {
+		jb[i] = (struct job){.client = 1, .seq = i};
+		wb_fairq_push(&q, &b, &jb[i].item);
+	}
+	CHECK(q.queued == 103);
+	for (int n = 0; n < 6; n++) {
+		struct job *j = take(&q);
+
+		if (!j)
+			break;
+		if (j->client == 1) {
+			b_seen++;
+			order_ok &= j->seq == b_next++;
+		} else {
+			order_ok &= j->seq == a_next++;
+		}
+	}
+	CHECKF(b_seen == 3, "B had %d of its 3 jobs among the first 6 taken", b_seen);
+	for (struct job *j; (j = take(&q));)
+		order_ok &= j->client == 0 && j->seq == a_next++;
+	CHECK(order_ok);
+	CHECK(a_next == 100 && q.queued == 0 && q.turn == NULL);
+	CHECK(take(&q) == NULL);
+}
+
+/* A held client is skipped; its jobs wait, take no unheld room, and go
+ * first in its turn once it reads again. */
+static void test_held(void)
+{
+	struct wb_fairq q = { 0 };
+	bool paused = true;
+	struct wb_fairq_src a = {.held = &paused}, b = { 0 };
+	struct job ja[2] = {{.client = 0, .seq = 0}, {.client = 0, .seq = 1}}, jb = {.client = 1};
+	struct job *j;
+
+	wb_fairq_push(&q, &a, &ja[0].item);
+	wb_fairq_push(&q, &a, &ja[1].item);
+	CHECK(wb_fairq_unheld(&q) == 0);
+	CHECK(take(&q) == NULL);
+	wb_fairq_push(&q, &b, &jb.item);
+	CHECK(wb_fairq_unheld(&q) == 1);
+	CHECK(take(&q) == &jb);
+	CHECK(take(&q) == NULL && q.queued == 2);
+	paused = false;
+	CHECK(wb_fairq_unheld(&q) == 2);
+	j = take(&q);
+	CHECK(j == &ja[0]);
+	j = take(&q);
+	CHECK(j == &ja[1]);
+	CHECK(q.queued == 0 && q.turn == NULL);
+}
+
+/* Removal from the head, the middle and the tail, and of a job no longer
+ * queued. */
+static void test_remove(void)
+{
+	struct wb_fairq q = { 0 };
+	struct wb_fairq_src a = { 0 }, b = { 0 };
+	struct job j[4] = {{.seq = 0}, {.seq = 1}, {.seq = 2}, {.seq = 3}}, k = {.client = 1};
+
+	for (int i = 0; i < 4; i++)
+		wb_fairq_push(&q, &a, &j[i].item);
+	wb_fairq_push(&q, &b, &k.item);
+	CHECK(wb_fairq_remove(&q, &j[1].item));
+	CHECK(wb_fairq_remove(&q, &j[3].item));
+	CHECK(!wb_fairq_remove(&q, &j[3].item));
+	CHECK(wb_fairq_remove(&q, &k.item));
+	CHECK(q.queued == 2 && b.queued == 0);
+	CHECK(take(&q) == &j[0]);
+	/* j[2] is now a's tail: a push after it must follow it. */
+	wb_fairq_push(&q, &a, &j[3].item);
+	CHECK(take(&q) == &j[2]);
+	CHECK(take(&q) == &j[3]);
+	CHECK(!wb_fairq_remove(&q, &j[0].item));
+	CHECK(q.queued == 0 && q.turn == NULL);
+}
+
+int main(void)
+{
+	test_turns();
+	test_held();
+	test_remove();
+	return check_report("test_fairq");
+}
