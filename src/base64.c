@@ -9,18 +9,11 @@
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *wb_base64_encode(const unsigned char *data, size_t len)
+size_t wb_base64_encode_into(char *dst, const unsigned char *data, size_t len)
 {
-	size_t groups = len / 3 + (len % 3 != 0);
-	char *out, *p;
+	char *p = dst;
 	size_t i;
 
-	if (groups > (SIZE_MAX - 1) / 4)
-		return NULL;
-	out = malloc(groups * 4 + 1);
-	if (!out)
-		return NULL;
-	p = out;
 	for (i = 0; i + 3 <= len; i += 3) {
 		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
 		*p++ = alphabet[v >> 18];
@@ -41,7 +34,20 @@ char *wb_base64_encode(const unsigned char *data, size_t len)
 		*p++ = alphabet[(v >> 6) & 63];
 		*p++ = '=';
 	}
-	*p = '\0';
+	return (size_t)(p - dst);
+}
+
+char *wb_base64_encode(const unsigned char *data, size_t len)
+{
+	size_t groups = len / 3 + (len % 3 != 0);
+	char *out;
+
+	if (groups > (SIZE_MAX - 1) / 4)
+		return NULL;
+	out = malloc(groups * 4 + 1);
+	if (!out)
+		return NULL;
+	out[wb_base64_encode_into(out, data, len)] = '\0';
 	return out;
 }
 

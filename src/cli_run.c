@@ -18,6 +18,7 @@
 #include "job.h"
 #include "learn.h"
 #include "policy.h"
+#include "render.h"
 #include "result.h"
 #include "slot.h"
 
@@ -460,7 +461,7 @@ static void on_signal(uv_signal_t *h, int signum)
 
 static int print_result(struct wb_result *res)
 {
-	char *json = wb_result_to_json(res);
+	char *json = wb_render_line(res);
 
 	if (!json) {
 		fprintf(stderr, "warmbox run: out of memory rendering the result\n");

@@ -1,5 +1,5 @@
-/* result.h: the result of SPEC.md "Result", its verdict precedence and its
- * JSON form. Owns status names and rendering; does no I/O. */
+/* result.h: the result of SPEC.md "Result" and its verdict precedence.
+ * Owns status names and the byte buffers; render.h writes its JSON. */
 #ifndef WB_RESULT_H
 #define WB_RESULT_H
 
@@ -77,12 +77,11 @@ struct wb_verdict_in {
 enum wb_status wb_result_verdict(const struct wb_verdict_in *in);
 const char *wb_status_name(enum wb_status s);
 
-/* A single-line JSON object (no trailing newline), malloc'd; NULL on ENOMEM. */
-char *wb_result_to_json(const struct wb_result *r);
-
 /* Frees what the result owns (not id or accounting). NULL is a no-op. */
 void wb_result_free(struct wb_result *r);
 
+/* Room for more bytes past len: 0 or -ENOMEM. */
+int wb_buf_reserve(struct wb_buf *b, size_t more);
 int wb_buf_append(struct wb_buf *b, const void *data, size_t len);
 void wb_buf_free(struct wb_buf *b);
 

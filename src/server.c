@@ -1,6 +1,7 @@
-/* server.c: listeners and connections. A connection owns its read buffer
- * and its jobs in flight; results are written as they come, and a client
- * that does not read them stops being read (bounded memory). */
+/* server.c: listeners and connections. A connection owns its read buffer,
+ * its jobs in flight and what it has still to read (outq.h); results are
+ * written as they come, and a client that does not read them stops being
+ * read (bounded memory). */
 #include "server.h"
 
 #include <cJSON.h>
@@ -16,6 +17,8 @@
 
 #include "log.h"
 #include "ndjson.h"
+#include "outq.h"
+#include "render.h"
 #include "result.h"
 #include "slot.h"
 
@@ -45,7 +48,7 @@ struct conn {
 	char *buf;
 	size_t len, cap;
 	size_t scanned;          /* bytes of buf known to hold no '\n' */
-	size_t unsent;           /* bytes written but not yet flushed */
+	struct wb_outq out;      /* results and answers not yet flushed */
 	struct req *reqs;        /* jobs in flight */
 	struct wb_fairq_src source; /* its queued jobs; held while paused */
 	unsigned inflight;
@@ -79,13 +82,6 @@ struct wb_server {
 
 enum { REFUSE_CONNECTIONS, REFUSE_STALLED };
 
-struct write_req {
-	uv_write_t w;
-	struct conn *conn;
-	size_t len;
-	char data[];
-};
-
 static void conn_maybe_close(struct conn *c);
 static void conn_leave(struct conn *c);
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
@@ -112,22 +108,29 @@ static void log_refusal(struct wb_server *srv, int kind, const char *what)
 
 /* ---- writing ---- */
 
-static void on_written(uv_write_t *w, int status)
+/* A client that sends but does not read costs us memory: we stop reading
+ * it, and its queued jobs wait (held) until it reads. */
+static void check_pause(struct conn *c)
 {
-	struct write_req *wr = (struct write_req *)w;
-	struct conn *c = wr->conn;
+	if (!c->paused && c->out.held > c->srv->cfg.max_unsent) {
+		c->paused = true;
+		uv_read_stop(&c->h.stream);
+	}
+}
 
-	c->unsent -= wr->len;
+static void on_flushed(struct wb_outq *q, int status)
+{
+	struct conn *c = q->data;
+
 	if (status == 0)
 		c->active_ms = uv_now(c->srv->loop);
-	free(wr);
 	/* A paused client is not read, so its going away shows up here: as
 	 * a failed write. Its jobs are cancelled like on EOF. */
 	if (status < 0 && !c->leaving) {
 		wb_log(WB_LOG_INFO, "client write failed: %s", uv_strerror(status));
 		conn_leave(c);
 	}
-	if (c->paused && !c->leaving && c->unsent < c->srv->cfg.max_unsent / 2) {
+	if (c->paused && !c->leaving && c->out.held < c->srv->cfg.max_unsent / 2) {
 		c->paused = false;
 		uv_read_start(&c->h.stream, on_alloc, on_read);
 		wb_pool_kick(c->srv->pool);
@@ -137,34 +140,13 @@ static void on_written(uv_write_t *w, int status)
 
 static void send_line(struct conn *c, const char *text)
 {
-	size_t len = strlen(text);
-	struct write_req *wr;
-	uv_buf_t buf;
-
 	if (c->leaving || c->closed)
 		return;
-	wr = malloc(sizeof(*wr) + len + 1);
-	if (!wr) {
+	if (wb_outq_line(&c->out, text) < 0) {
 		conn_leave(c);
 		return;
 	}
-	memcpy(wr->data, text, len);
-	wr->data[len] = '\n';
-	wr->len = len + 1;
-	wr->conn = c;
-	buf = uv_buf_init(wr->data, (unsigned)wr->len);
-	if (uv_write(&wr->w, &c->h.stream, &buf, 1, on_written) < 0) {
-		free(wr);
-		conn_leave(c);
-		return;
-	}
-	c->unsent += wr->len;
-	if (!c->paused && c->unsent > c->srv->cfg.max_unsent) {
-		/* A client that sends but does not read costs us memory: we stop
-		 * reading it, and its queued jobs wait (held) until it reads. */
-		c->paused = true;
-		uv_read_stop(&c->h.stream);
-	}
+	check_pause(c);
 }
 
 static void send_error(struct conn *c, const char *id, const char *error);
@@ -186,7 +168,7 @@ static void send_error(struct conn *c, const char *id, const char *error)
 	/* Nothing ran, but a result says how this daemon accounts (SPEC). */
 	wb_pool_state(c->srv->pool, &st);
 	r.accounting = wb_accounting_name(st.accounting);
-	json = wb_result_to_json(&r);
+	json = wb_render_line(&r);
 	if (json)
 		send_line(c, json);
 	free(json);
@@ -213,14 +195,12 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	struct conn *c = r->conn;
 
 	req_unlink(r);
-	if (!pj->cancelled) {
-		char *json = res ? wb_result_to_json(res) : NULL;
-
-		if (json)
-			send_line(c, json);
-		else
-			send_error(c, pj->job.id, "manager: out of memory rendering the result");
-		free(json);
+	if (!pj->cancelled && res && !c->leaving && !c->closed) {
+		wb_outq_result(&c->out, res);
+		res = NULL;
+		check_pause(c);
+	} else if (!pj->cancelled && !res) {
+		send_error(c, pj->job.id, "manager: out of memory for the result");
 	}
 	wb_result_free(res);
 	free(res);
@@ -480,6 +460,7 @@ static void on_conn_closed(uv_handle_t *h)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nconns--;
+	wb_outq_discard(&c->out);
 	free(c->buf);
 	free(c);
 	stop_sweep_if_done(srv);
@@ -502,7 +483,8 @@ static void conn_maybe_close(struct conn *c)
 {
 	uv_shutdown_t *sr;
 
-	if (c->closed || c->inflight || (c->unsent && !c->abandon) || !(c->leaving || c->srv->closing))
+	if (c->closed || c->inflight || (wb_outq_pending(&c->out) && !c->abandon) ||
+	    !(c->leaving || c->srv->closing))
 		return;
 	c->closed = true;
 	uv_read_stop(&c->h.stream);
@@ -542,6 +524,7 @@ static void on_connection(uv_stream_t *listener, int status)
 		return;
 	}
 	c->h.stream.data = c;
+	wb_outq_init(&c->out, &c->h.stream, NULL, on_flushed, c);
 	c->active_ms = uv_now(srv->loop);
 	c->next = srv->conns;
 	if (srv->conns)
@@ -597,11 +580,11 @@ static void on_sweep(uv_timer_t *t)
 			continue;
 		if (srv->closing && now - srv->closing_ms >= srv->cfg.drain_ms) {
 			conn_abandon(c);
-		} else if (c->unsent && quiet_ms >= srv->cfg.write_ms) {
+		} else if (wb_outq_pending(&c->out) && quiet_ms >= srv->cfg.write_ms) {
 			log_refusal(srv, REFUSE_STALLED, "a client read none of its results for the write "
 				    "timeout (warmbox serve --write-timeout): dropped");
 			conn_abandon(c);
-		} else if (!c->inflight && !c->unsent && !c->leaving && quiet_ms >= srv->cfg.idle_ms) {
+		} else if (!c->inflight && !wb_outq_pending(&c->out) && !c->leaving && quiet_ms >= srv->cfg.idle_ms) {
 			wb_log(WB_LOG_DEBUG, "client idle for %llu ms: closed", (unsigned long long)quiet_ms);
 			conn_leave(c);
 		}

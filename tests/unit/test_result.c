@@ -1,5 +1,6 @@
 /* test_result.c: verdict precedence, status names and the result JSON of
  * SPEC.md "Result", read back through cJSON key by key. */
+#include "render.h"
 #include "result.h"
 #include "base64.h"
 #include "check.h"
@@ -58,7 +59,7 @@ static cJSON *render(const struct wb_result *r, char **text)
 	cJSON *root, *it;
 	size_t i = 0;
 
-	*text = wb_result_to_json(r);
+	*text = wb_render_line(r);
 	CHECK(*text != NULL);
 	if (!*text)
 		return NULL;
@@ -295,6 +296,59 @@ static void test_metadata_bytes(void)
 	wb_result_free(&r);
 }
 
+/* The line rendered in parts of any size is the line rendered whole, and
+ * no part does much more than its allowance of work: the daemon relies on
+ * both to write a large output a piece at a time. Outputs mix multi-byte
+ * UTF-8 (so parts cut inside sequences), NULs, invalid bytes and files. */
+static void test_parts(void)
+{
+	static const size_t maxes[] = {1, 2, 3, 5, 7, 64, 1000, 65536};
+	struct wb_result r = { .id = "parts", .exit_code = 0, .accounting = "rlimit" };
+	struct wb_outfile files[3] = {
+		{.path = "a", .data = (unsigned char *)"xyz", .len = 3},
+		{.path = "b", .error = "too big"},
+		{.path = "c", .data = (unsigned char *)"", .len = 0},
+	};
+	unsigned char text[3000], heavy[3000];
+	char *whole;
+
+	for (size_t i = 0; i < sizeof(text); i += 3)
+		memcpy(text + i, i % 2 ? "\xe2\x82\xac" : "ab\n", 3); /* euro sign */
+	for (size_t i = 0; i < sizeof(heavy); i++)
+		heavy[i] = i % 7 == 0 ? 0xff : (unsigned char)(i % 5);
+	wb_buf_append(&r.out, text, sizeof(text));
+	wb_buf_append(&r.err, heavy, sizeof(heavy));
+	r.files = files;
+	r.nfiles = 3;
+	whole = wb_render_line(&r);
+	CHECK(whole != NULL);
+	for (size_t m = 0; whole && m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+		struct wb_buf b = { 0 };
+		struct wb_render st;
+		size_t parts = 0, biggest = 0, before;
+		int rc;
+
+		wb_render_init(&st, &r);
+		do {
+			before = b.len;
+			rc = wb_render_next(&st, &b, maxes[m]);
+			parts++;
+			if (b.len - before > biggest)
+				biggest = b.len - before;
+		} while (rc > 0 && parts < 100000);
+		CHECKF(rc == 0 && b.len == strlen(whole) && memcmp(b.data, whole, b.len) == 0,
+		       "max %zu: %zu parts differ from the whole line", maxes[m], parts);
+		/* Work is bytes read or written; an escape is at most 6 bytes
+		 * for 1 read, a part also carries the small fields (<400). */
+		CHECKF(biggest <= 6 * maxes[m] + 400, "max %zu: a part of %zu bytes", maxes[m], biggest);
+		wb_buf_free(&b);
+	}
+	free(whole);
+	r.files = NULL;
+	r.nfiles = 0;
+	wb_result_free(&r);
+}
+
 static void test_buf(void)
 {
 	struct wb_buf b = { 0 };
@@ -332,6 +386,7 @@ int main(void)
 	test_nul_output();
 	test_escape_heavy_output();
 	test_metadata_bytes();
+	test_parts();
 	test_buf();
 	return check_report("test_result");
 }
