@@ -232,43 +232,44 @@ enum wb_accounting wb_cgroup_mode(const struct wb_cgroup *cg)
 	return cg ? cg->ops->mode : WB_ACCT_RLIMIT;
 }
 
-/* A job cgroup is removed once its job is over, but the job init's exit
- * and the killing of whatever it left behind may still be under way (rmdir
- * answers EBUSY while any task is in it): such a cgroup is retried at the
- * next job's open, and at the latest when the manager closes. */
+/* A job cgroup is removed once its job is over, off the loop (cgroup.h);
+ * whatever is left when the manager closes goes with cg_rmdir_tree. */
 static void bury(struct wb_cgroup *cg, const char *dir)
 {
-	char **graves;
+	char **graves = realloc(cg->graves, (cg->ngraves + 1) * sizeof(*graves));
 
-	if (rmdir(dir) == 0 || errno != EBUSY)
-		return;
-	graves = realloc(cg->graves, (cg->ngraves + 1) * sizeof(*graves));
 	if (!graves)
-		return; /* cg_rmdir_tree removes it when the manager closes */
+		return;
 	cg->graves = graves;
 	if ((graves[cg->ngraves] = strdup(dir)))
 		cg->ngraves++;
 }
 
-static void reap_graves(struct wb_cgroup *cg)
+size_t wb_cgroup_graves_take(struct wb_cgroup *cg, char ***dirs)
 {
-	size_t kept = 0;
+	size_t n = cg ? cg->ngraves : 0;
 
-	for (size_t i = 0; i < cg->ngraves; i++) {
-		if (rmdir(cg->graves[i]) < 0 && errno == EBUSY)
-			cg->graves[kept++] = cg->graves[i];
-		else
-			free(cg->graves[i]);
+	*dirs = n ? cg->graves : NULL;
+	if (n) {
+		cg->graves = NULL;
+		cg->ngraves = 0;
 	}
-	cg->ngraves = kept;
+	return n;
 }
 
-bool wb_cgroup_reap(struct wb_cgroup *cg)
+void wb_cgroup_graves_return(struct wb_cgroup *cg, char **dirs, size_t n)
 {
-	if (!cg)
-		return false;
-	reap_graves(cg);
-	return cg->ngraves > 0;
+	for (size_t i = 0; i < n; i++) {
+		bury(cg, dirs[i]);
+		free(dirs[i]);
+	}
+	free(dirs);
+}
+
+void wb_cgroup_remove(char *const *dirs, size_t n, int *errs)
+{
+	for (size_t i = 0; i < n; i++)
+		errs[i] = rmdir(dirs[i]) < 0 ? errno : 0;
 }
 
 void wb_cgroup_close(struct wb_cgroup *cg)
@@ -294,7 +295,6 @@ int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
-	reap_graves(cg);
 	s->cg = cg;
 	s->idx = idx;
 	s->dir_fd = s->cpu_fd = s->limit_fd = s->swap_fd = s->peak_fd = s->oom_fd = s->pids_fd = -1;

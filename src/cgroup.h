@@ -53,9 +53,17 @@ int wb_cgroup_slot_cpu_fd(const struct wb_cgroup_slot *slot);
 int wb_cgroup_slot_collect(struct wb_cgroup_slot *slot, uint64_t cpu_base_ns,
 			   struct wb_cgroup_usage *u);
 
-/* Retries the removal of job cgroups whose processes were still exiting
- * when their job ended; true while some remain. NULL: false. */
-bool wb_cgroup_reap(struct wb_cgroup *cg);
+/* Job cgroups are not removed when their job ends: on v1 an rmdir of a
+ * memory cgroup waits about 10 ms for an RCU grace period, which must not
+ * hold up the next job. The pool takes the list of those to remove (the
+ * caller owns it then), removes them off its loop (wb_cgroup_remove is
+ * thread-safe), and gives back the ones whose last processes are still
+ * exiting (EBUSY), to be retried. NULL cg: nothing to take. */
+size_t wb_cgroup_graves_take(struct wb_cgroup *cg, char ***dirs);
+void wb_cgroup_graves_return(struct wb_cgroup *cg, char **dirs, size_t n);
+/* rmdir of each directory, its errno (0: removed) in errs[i]. Only
+ * syscalls: safe on a thread while the loop clones zygotes. */
+void wb_cgroup_remove(char *const *dirs, size_t n, int *errs);
 
 /* Reads a CPU usage file of the given mode (async-signal-safe; used in the
  * job init on the fd it was handed). */

@@ -46,6 +46,7 @@ struct wb_pool {
 	unsigned running;
 	unsigned timers;         /* restart and reaper timers not yet closed */
 	uv_timer_t reaper;
+	struct removal *removing; /* job cgroups being removed on a thread */
 	bool closing;
 	void (*closed)(void *data);
 	void *closed_data;
@@ -60,8 +61,20 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Finished jobs' cgroups, removed on libuv's thread pool: an rmdir of a v1
+ * memory cgroup waits ~10 ms for an RCU grace period, which on the loop
+ * delayed the next job by as much (cgroup.h). */
+struct removal {
+	uv_work_t w;
+	struct wb_pool *pool;
+	char **dirs;
+	size_t n;
+	int errs[];
+};
+
 static void dispatch(struct wb_pool *pool);
 static void slot_start(struct pslot *ps);
+static void remove_start(struct wb_pool *pool);
 
 static void on_restart(uv_timer_t *t)
 {
@@ -89,7 +102,7 @@ static void answer_xx(struct wb_pool *pool, struct wb_pool_job *pj, const char *
 
 static void maybe_closed(struct wb_pool *pool)
 {
-	if (!pool->closing || pool->running || pool->timers || !pool->closed)
+	if (!pool->closing || pool->running || pool->timers || pool->removing || !pool->closed)
 		return;
 	for (unsigned i = 0; i < pool->cfg.zygotes; i++)
 		if (pool->slots[i].slot)
@@ -145,10 +158,68 @@ static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
 
 static void on_reap(uv_timer_t *t)
 {
-	struct wb_pool *pool = t->data;
+	remove_start(t->data);
+}
 
-	if (!wb_cgroup_reap(pool->cfg.cg))
-		uv_timer_stop(t);
+static void remove_work(uv_work_t *w)
+{
+	struct removal *r = w->data;
+
+	wb_cgroup_remove(r->dirs, r->n, r->errs);
+}
+
+static void remove_done(uv_work_t *w, int status)
+{
+	struct removal *r = w->data;
+	struct wb_pool *pool = r->pool;
+	size_t busy = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (status == 0 && r->errs[i] != EBUSY)
+			free(r->dirs[i]);
+		else
+			r->dirs[busy++] = r->dirs[i];
+	}
+	wb_cgroup_graves_return(pool->cfg.cg, r->dirs, busy);
+	free(r);
+	pool->removing = NULL;
+	if (pool->closing) {
+		maybe_closed(pool);
+		return;
+	}
+	/* Those whose last processes are still exiting, a little later;
+	 * those of jobs that ended meanwhile, now. */
+	if (busy)
+		uv_timer_start(&pool->reaper, on_reap, REAP_MS, 0);
+	else
+		remove_start(pool);
+}
+
+static void remove_start(struct wb_pool *pool)
+{
+	struct removal *r;
+	char **dirs;
+	size_t n;
+
+	if (pool->removing || pool->closing || uv_is_active((uv_handle_t *)&pool->reaper))
+		return;
+	n = wb_cgroup_graves_take(pool->cfg.cg, &dirs);
+	if (!n)
+		return;
+	r = malloc(sizeof(*r) + n * sizeof(r->errs[0]));
+	if (r) {
+		r->pool = pool;
+		r->dirs = dirs;
+		r->n = n;
+		r->w.data = r;
+		if (uv_queue_work(pool->loop, &r->w, remove_work, remove_done) == 0) {
+			pool->removing = r;
+			return;
+		}
+		free(r);
+	}
+	wb_cgroup_graves_return(pool->cfg.cg, dirs, n);
+	uv_timer_start(&pool->reaper, on_reap, REAP_MS, 0);
 }
 
 static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
@@ -174,8 +245,7 @@ static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 	}
 	pj->slot = NULL;
 	pj->done(pj, res);
-	if (wb_cgroup_reap(pool->cfg.cg) && !uv_is_active((uv_handle_t *)&pool->reaper) && !pool->closing)
-		uv_timer_start(&pool->reaper, on_reap, REAP_MS, REAP_MS);
+	remove_start(pool);
 	if (ps->state == PS_BUSY)
 		ps->state = PS_IDLE;
 	if (ps->state == PS_IDLE &&

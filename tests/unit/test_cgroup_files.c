@@ -201,6 +201,22 @@ static void test_fresh(const char *top)
 	CHECK(access(dir, F_OK) == 0); /* not ours to remove */
 	CHECK(wb_cgroup_slot_open(&cg, 1, 3, &s) < 0); /* a plain dir has no memory.max */
 	snprintf(dir, sizeof(dir), "%s/slot1.3", cg.dirs[0]);
+	/* Removal is the pool's, off its loop: the directory waits in the
+	 * graves until taken and removed. */
+	CHECK(access(dir, F_OK) == 0);
+	{
+		char **dirs;
+		size_t n = wb_cgroup_graves_take(&cg, &dirs);
+		int errs[1] = {-1};
+
+		CHECK(n == 1 && cg.ngraves == 0 && strcmp(dirs[0], dir) == 0);
+		if (n == 1) {
+			wb_cgroup_remove(dirs, n, errs);
+			CHECK(errs[0] == 0);
+			free(dirs[0]);
+		}
+		free(dirs);
+	}
 	CHECK(access(dir, F_OK) < 0 && errno == ENOENT);
 	free(cg.graves);
 }
