@@ -5,6 +5,8 @@ client gone mid-job, a client that sends but never reads: every job is
 answered, nothing is left running, memory stays bounded, others are
 served."""
 
+import base64
+import json
 import os
 import signal
 import sys
@@ -245,5 +247,55 @@ with T.section("a non-reader's held jobs take no queue room"):
         T.check(s is not None, "once it leaves, its held jobs are dropped and its connection closed",
                 brief(other.request({"op": "stats"})))
         other.close()
+
+with T.section("64 MiB of NUL output beside a latency prober"):
+    # Each NUL was 6 bytes of JSON and the line was built, then copied,
+    # whole: a 402 MB line and 850 MB of daemon memory, and a prober's
+    # /bin/true waited seconds. Now: base64 (4/3), rendered a part at a
+    # time as the client reads; the daemon holds the raw bytes once.
+    size = 64 << 20
+    with Daemon(T, "--zygotes", 2, name="big-output daemon") as d:
+        d.wait_warm()
+        ok_jobs(d, "warm-up", 3)
+        hwm0 = wbd.rss_kb(d.pid, "VmHWM")
+        big = d.client(180)
+        big.send({"id": "nul64", "argv": ["/usr/bin/head", "-c", str(size), "/dev/zero"],
+                  "limits": {"output_kb": size >> 10, "wall_ms": 120000, "cpu_ms": 60000}})
+        got = []
+
+        def reader():
+            # Raw bytes only: parsing 85 MiB here would hold the GIL and
+            # show up as the prober's latency.
+            got.append(big.recv_line_raw(timeout=180))
+
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        prober = d.client()
+        lat = []
+        while th.is_alive() and len(lat) < 4000:
+            t = time.monotonic()
+            a = prober.request(wbd.true_job("probe%d" % len(lat)), timeout=60)
+            lat.append((a and a.get("status") == "OK", time.monotonic() - t))
+            time.sleep(0.05)
+        th.join(60)
+        hwm = wbd.rss_kb(d.pid, "VmHWM")
+        a = json.loads(got[0]) if got and got[0] else None
+        out = a.get("stdout") if a else None
+        raw = base64.b64decode(out["base64"]) if isinstance(out, dict) and "base64" in out else None
+        T.check(a and a.get("status") == "OK" and raw is not None and len(raw) == size and raw.count(0) == size
+                and a.get("stdout_truncated") is False,
+                "the 64 MiB NUL output comes back whole, as base64, status OK",
+                brief(a) if a else "no result")
+        ms = sorted(t * 1000 for _, t in lat)
+        wbd.log("daemon VmHWM %d -> %d KiB; %d probes, p50 %.1f ms, max %.1f ms"
+                % (hwm0, hwm, len(ms), ms[len(ms) // 2] if ms else 0, ms[-1] if ms else 0))
+        T.check(lat and all(ok for ok, _ in lat),
+                "a prober's jobs are answered OK while the big result is made and written (%d)" % len(lat))
+        # The raw bytes (64 MiB) once, plus parts and slack: not the
+        # 2 x 85 MiB of a whole base64 line and its copy.
+        T.rss_check(hwm - hwm0 < 96 * 1024, "daemon peak memory: +%d KiB (< 96 MiB for 64 MiB of output)"
+                    % (hwm - hwm0))
+        big.close()
+        prober.close()
 
 T.finish()

@@ -212,9 +212,10 @@ def proc_uid(pid):
     return None
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
+    """Resident memory now, or its peak so far with field="VmHWM"."""
     for line in read_text("/proc/%d/status" % pid).splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return None
 
@@ -286,7 +287,8 @@ class Client:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(path)
-        self.buf = b""
+        self.buf = bytearray()
+        self.scanned = 0  # bytes of buf known to hold no newline
         self.eof = False
         self.timeout = timeout
 
@@ -315,13 +317,20 @@ class Client:
         self.buf += data
 
     def recv_line_raw(self, timeout=None):
-        """The next line (bytes, without newline), or None at EOF."""
+        """The next line (bytes, without newline), or None at EOF. Each
+        byte is scanned once: a result line may be 100 MB."""
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        while b"\n" not in self.buf:
+        while True:
+            nl = self.buf.find(b"\n", self.scanned)
+            if nl >= 0:
+                break
+            self.scanned = len(self.buf)
             if self.eof:
                 return None
             self._fill(deadline)
-        line, self.buf = self.buf.split(b"\n", 1)
+        line = bytes(self.buf[:nl])
+        del self.buf[:nl + 1]
+        self.scanned = 0
         return line
 
     def recv(self, timeout=None):
