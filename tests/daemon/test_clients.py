@@ -51,6 +51,31 @@ class LimitedDaemon(Daemon):
         return ["prlimit", "--nofile=%d:%d" % (self.nofile, self.nofile), "--"] + super().argv()
 
 
+with T.section("clients take turns: a flood does not delay another client's jobs"):
+    # With one FIFO, B's jobs ran after all 60 of A's (3 s of sleeps);
+    # served in turn, B's 3 jobs are done before A's 10th.
+    with Daemon(T, "--zygotes", 1) as d:
+        d.wait_warm()
+        a = d.client(60)
+        a.send(*[{"id": "a%d" % i, "argv": ["/bin/sleep", "0.05"]} for i in range(60)])
+        s = stats_when(d, lambda s: s["queue_depth"] >= 50)
+        T.check(s is not None, "A's flood is queued (at least 50 of 60)")
+        s0 = d.stats()
+        b = d.client(60)
+        b.send(*[wbd.true_job("b%d" % i) for i in range(3)])
+        got, err = b.collect(3, timeout=30)
+        s1 = d.stats()
+        done_a = s1["jobs_run"] - s0["jobs_run"] - 3
+        T.check(sorted(x.get("id") for x in got) == ["b0", "b1", "b2"] and all(x.get("status") == "OK" for x in got),
+                "B's 3 jobs are answered OK", (err, [brief(x) for x in got]))
+        T.check(done_a < 10, "B's jobs ran before A's 10th job finished (A finished %d meanwhile)" % done_a,
+                brief(s1))
+        rest, err = a.collect(60, timeout=60)
+        T.check([x.get("id") for x in rest] == ["a%d" % i for i in range(60)],
+                "A's 60 jobs are all answered, in A's order", (err, len(rest)))
+        a.close()
+        b.close()
+
 with T.section("idle connections up to the descriptor limit; jobs still run"):
     # 256 descriptors, 2 zygotes: the default --max-connections leaves the
     # zygotes and the daemon 96 of them, so 160 clients at most.
