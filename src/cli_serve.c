@@ -20,6 +20,8 @@
 #define DEFAULT_MAX_REQUEST (64u << 20)
 #define DEFAULT_MAX_UNSENT (16u << 20)
 #define DEFAULT_MAX_OUTPUT_KB (64u << 10)
+#define DEFAULT_MIN_MEMORY ((size_t)256 << 20)
+#define DEFAULT_MAX_MEMORY ((size_t)16 << 30)
 #define DEFAULT_IDLE_S 300
 #define DEFAULT_WRITE_S 60
 #define DEFAULT_STOP_S 10
@@ -50,6 +52,8 @@ void wb_cli_serve_usage(FILE *f)
 	      "  --recycle N         replace a zygote after N jobs (default 10000, 0 = never)\n"
 	      "  --max-request SIZE  longest request line (default 64M)\n"
 	      "  --max-output SIZE   largest output_kb a job may ask for, per stream (default 64M)\n"
+	      "  --max-memory SIZE   memory for request buffers, jobs, their output and results; past it\n"
+	      "                      jobs are refused (default: a quarter of RAM, 256M to 16G)\n"
 	      "  --max-connections N clients at once; more are told so and closed (default: what the\n"
 	      "                      descriptor limit leaves after the zygotes' share, at most 4096)\n"
 	      "  --idle-timeout S    close a connection with nothing in flight after S seconds of silence (300)\n"
@@ -192,6 +196,21 @@ static unsigned raise_nofile(unsigned zygotes)
 							      : (unsigned)(rl.rlim_cur - reserve);
 }
 
+/* A quarter of the host's memory, between 256 MiB and 16 GiB: room for
+ * the defaults' largest request and output many times over, and never
+ * enough for clients to push the host into swap or the OOM killer. */
+static size_t default_max_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t quarter = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 4 : 0;
+
+	if (quarter < DEFAULT_MIN_MEMORY)
+		return DEFAULT_MIN_MEMORY;
+	if (quarter > DEFAULT_MAX_MEMORY)
+		return DEFAULT_MAX_MEMORY;
+	return (size_t)quarter;
+}
+
 int wb_cli_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -199,7 +218,7 @@ int wb_cli_serve(int argc, char **argv)
 		{"zygotes", required_argument, NULL, 'z'}, {"jobs", required_argument, NULL, 'j'},
 		{"queue", required_argument, NULL, 'q'}, {"recycle", required_argument, NULL, 'r'},
 		{"max-request", required_argument, NULL, 'm'}, {"policies", required_argument, NULL, 'p'},
-		{"max-output", required_argument, NULL, 'o'},
+		{"max-output", required_argument, NULL, 'o'}, {"max-memory", required_argument, NULL, 'M'},
 		{"max-connections", required_argument, NULL, 'c'}, {"idle-timeout", required_argument, NULL, 'I'},
 		{"write-timeout", required_argument, NULL, 'W'}, {"stop-timeout", required_argument, NULL, 'S'},
 		{"log-level", required_argument, NULL, 'L'}, {"trace", no_argument, NULL, 't'},
@@ -213,6 +232,7 @@ int wb_cli_serve(int argc, char **argv)
 				     .max_output_kb = DEFAULT_MAX_OUTPUT_KB, .idle_ms = DEFAULT_IDLE_S * 1000,
 				     .write_ms = DEFAULT_WRITE_S * 1000, .drain_ms = DEFAULT_STOP_S * 1000};
 	unsigned secs, fd_room;
+	uint64_t max_memory_kb = 0;
 	const char *socket_path = NULL, *policies_dir = NULL;
 	struct wb_policy *pols = NULL;
 	size_t npols = 0, nbinds = 0;
@@ -258,6 +278,14 @@ int wb_cli_serve(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'M':
+			if (wb_cli_parse_size_kb(optarg, &max_memory_kb) < 0 || max_memory_kb < 1024 ||
+			    max_memory_kb > (SIZE_MAX >> 11)) {
+				fprintf(stderr, "warmbox serve: --max-memory: expected a size of at least 1M, got \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'L':
 			if (wb_log_parse_level(optarg, &level) < 0) {
 				fprintf(stderr, "warmbox serve: --log-level: expected error, warn, info or debug\n");
@@ -291,6 +319,13 @@ int wb_cli_serve(int argc, char **argv)
 	policies_dir = wb_policy_dir(policies_dir);
 	if (load_policies(policies_dir, &pols, &npols, &binds, &nbinds) < 0)
 		return 2;
+	scfg.max_memory = max_memory_kb ? (size_t)max_memory_kb << 10 : default_max_memory();
+	if (scfg.max_memory < scfg.max_request + (size_t)(2 * scfg.max_output_kb << 10)) {
+		fprintf(stderr, "warmbox serve: --max-memory %zuM cannot hold one request of --max-request (%zuM) "
+			"and one job's output at --max-output (%lluM per stream): raise it or lower them\n",
+			scfg.max_memory >> 20, scfg.max_request >> 20, (unsigned long long)scfg.max_output_kb >> 10);
+		return 2;
+	}
 	fd_room = raise_nofile(pcfg.zygotes);
 	if (!scfg.max_connections)
 		scfg.max_connections = fd_room;

@@ -45,7 +45,7 @@ static void release(struct wb_outq *q, size_t n)
 
 size_t wb_outq_result_bytes(const struct wb_result *res)
 {
-	size_t n = sizeof(*res) + res->out.cap + res->err.cap;
+	size_t n = sizeof(*res) + res->out.len + res->err.len;
 
 	for (size_t i = 0; i < res->nfiles; i++)
 		n += res->files[i].len;

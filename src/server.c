@@ -35,6 +35,7 @@ struct conn;
 struct req {
 	struct wb_pool_job pj;
 	struct conn *conn;
+	size_t charge;           /* its share of the memory budget until done */
 	struct req *prev, *next;
 };
 
@@ -53,6 +54,7 @@ struct conn {
 	struct wb_fairq_src source; /* its queued jobs; held while paused */
 	unsigned inflight;
 	bool paused;             /* reading stopped: too much unsent */
+	bool no_input;           /* reading stopped for good: closes once answered */
 	bool leaving;            /* the client went away or must go */
 	bool abandon;            /* close without flushing what is unsent */
 	bool closed;             /* uv_close called */
@@ -74,13 +76,16 @@ struct wb_server {
 	unsigned nconns;
 	unsigned handles;        /* listener and sweep handles not yet closed */
 	uv_timer_t sweep;
-	uint64_t refusal_logged_ms[2];
-	unsigned long refusals_unlogged[2];
+	size_t mem_used;         /* counted against cfg.max_memory */
+	uint64_t refusal_logged_ms[3];
+	unsigned long refusals_unlogged[3];
 	void (*closed)(void *data);
 	void *closed_data;
 };
 
-enum { REFUSE_CONNECTIONS, REFUSE_STALLED };
+enum { REFUSE_CONNECTIONS, REFUSE_STALLED, REFUSE_MEMORY };
+
+#define MEMORY_FULL "memory budget full: try again later (warmbox serve --max-memory)"
 
 static void conn_maybe_close(struct conn *c);
 static void conn_leave(struct conn *c);
@@ -130,7 +135,7 @@ static void on_flushed(struct wb_outq *q, int status)
 		wb_log(WB_LOG_INFO, "client write failed: %s", uv_strerror(status));
 		conn_leave(c);
 	}
-	if (c->paused && !c->leaving && c->out.held < c->srv->cfg.max_unsent / 2) {
+	if (c->paused && !c->leaving && !c->no_input && c->out.held < c->srv->cfg.max_unsent / 2) {
 		c->paused = false;
 		uv_read_start(&c->h.stream, on_alloc, on_read);
 		wb_pool_kick(c->srv->pool);
@@ -195,6 +200,7 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	struct conn *c = r->conn;
 
 	req_unlink(r);
+	c->srv->mem_used -= r->charge;
 	if (!pj->cancelled && res && !c->leaving && !c->closed) {
 		wb_outq_result(&c->out, res);
 		res = NULL;
@@ -215,6 +221,16 @@ static const struct wb_policy *find_policy(const struct wb_server *srv, const ch
 		if (strcmp(srv->cfg.policies[i].name, name) == 0)
 			return &srv->cfg.policies[i];
 	return NULL;
+}
+
+/* What a job may hold in the manager from submission to result: its
+ * request (the parsed job and the spec memfd are about as large), both
+ * output streams in full, and each copy_out file at its size limit. */
+static size_t job_charge(const struct wb_job *job, size_t line_len)
+{
+	uint64_t kb = 2 * job->limits.output_kb + (uint64_t)job->ncopy_out * job->limits.file_size_kb;
+
+	return line_len + sizeof(struct req) + (size_t)(kb > (SIZE_MAX >> 11) ? SIZE_MAX >> 1 : kb << 10);
 }
 
 static void handle_job(struct conn *c, const char *line, size_t len)
@@ -257,6 +273,26 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		free(r);
 		return;
 	}
+	/* Its request, and room for all the output and files it may bring
+	 * back: what is admitted always fits (see job_charge). */
+	r->charge = job_charge(&r->pj.job, len);
+	if (r->charge > c->srv->cfg.max_memory) {
+		snprintf(msg, sizeof(msg), "invalid job: needs %zu MiB of the daemon's memory (the request, "
+			 "output_kb twice, file_size_kb per copy_out) and --max-memory is %zu MiB",
+			 r->charge >> 20, c->srv->cfg.max_memory >> 20);
+		reject(c, r->pj.job.id, msg);
+		wb_job_free(&r->pj.job);
+		free(r);
+		return;
+	}
+	if (c->srv->mem_used + r->charge > c->srv->cfg.max_memory) {
+		log_refusal(c->srv, REFUSE_MEMORY, "a job was refused: " MEMORY_FULL);
+		reject(c, r->pj.job.id, MEMORY_FULL);
+		wb_job_free(&r->pj.job);
+		free(r);
+		return;
+	}
+	c->srv->mem_used += r->charge;
 	r->pj.done = on_job_done;
 	r->pj.source = &c->source;
 	r->conn = c;
@@ -268,6 +304,7 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 	rc = wb_pool_submit(c->srv->pool, &r->pj);
 	if (rc < 0) {
 		req_unlink(r);
+		c->srv->mem_used -= r->charge;
 		reject(c, r->pj.job.id, rc == -EAGAIN ? "queue full: try again later"
 							 : "the daemon is shutting down");
 		wb_job_free(&r->pj.job);
@@ -314,6 +351,8 @@ static void send_stats(struct conn *c)
 	add_hist(o, "overhead_us", &s->overhead);
 	cJSON_AddStringToObject(o, "accounting", wb_accounting_name(st.accounting));
 	cJSON_AddNumberToObject(o, "connections", c->srv->nconns);
+	cJSON_AddNumberToObject(o, "memory_used", (double)c->srv->mem_used);
+	cJSON_AddNumberToObject(o, "memory_max", (double)c->srv->cfg.max_memory);
 	cJSON_AddNumberToObject(o, "uptime_s",
 				(double)(((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
 					  s->started_ns) / 1000000000ull));
@@ -363,13 +402,42 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 		if (cap > limit)
 			cap = limit;
-		nb = realloc(c->buf, cap);
-		if (nb) {
+		/* Past the budget the buffer stays as it is; once it is full,
+		 * on_read gets UV_ENOBUFS and refuses the line. */
+		if (c->srv->mem_used + (cap - c->cap) <= c->srv->cfg.max_memory &&
+		    (nb = realloc(c->buf, cap))) {
+			c->srv->mem_used += cap - c->cap;
 			c->buf = nb;
 			c->cap = cap;
 		}
 	}
 	*buf = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+/* After a large line the buffer goes back to its usual size: a client
+ * that once sent 60 MB must not keep 60 MB of the budget. */
+static void shrink_buffer(struct conn *c)
+{
+	size_t cap = 2 * READ_CHUNK;
+	char *nb;
+
+	if (c->cap <= 4 * READ_CHUNK || c->len > cap / 2)
+		return;
+	nb = realloc(c->buf, cap);
+	if (!nb)
+		return;
+	c->srv->mem_used -= c->cap - cap;
+	c->buf = nb;
+	c->cap = cap;
+}
+
+/* No more requests from this client (a line it cannot send whole): its
+ * jobs in flight are still answered, then the connection closes. */
+static void conn_stop_input(struct conn *c)
+{
+	c->no_input = true;
+	uv_read_stop(&c->h.stream);
+	conn_maybe_close(c);
 }
 
 static void conn_leave(struct conn *c)
@@ -393,6 +461,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	size_t off = 0;
 
 	(void)buf;
+	if (nread == UV_ENOBUFS) {
+		log_refusal(c->srv, REFUSE_MEMORY, "a request was refused: " MEMORY_FULL);
+		reject(c, NULL, "request refused: " MEMORY_FULL "; closing");
+		conn_stop_input(c);
+		return;
+	}
 	if (nread < 0) {
 		/* EOF or error: the client is gone, half a line included. */
 		conn_leave(c);
@@ -416,7 +490,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 				 c->srv->cfg.max_request);
 			wb_log(WB_LOG_INFO, "client sent a line over %zu bytes; closing it", c->srv->cfg.max_request);
 			reject(c, NULL, msg);
-			conn_leave(c);
+			conn_stop_input(c);
 			return;
 		}
 		if (line_len > 0 && !handle_op(c, c->buf + off, line_len))
@@ -428,6 +502,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		memmove(c->buf, c->buf + off, c->len - off);
 		c->len -= off;
 	}
+	shrink_buffer(c);
 }
 
 /* ---- connection life ---- */
@@ -461,6 +536,7 @@ static void on_conn_closed(uv_handle_t *h)
 		c->next->prev = c->prev;
 	srv->nconns--;
 	wb_outq_discard(&c->out);
+	srv->mem_used -= c->cap;
 	free(c->buf);
 	free(c);
 	stop_sweep_if_done(srv);
@@ -484,7 +560,7 @@ static void conn_maybe_close(struct conn *c)
 	uv_shutdown_t *sr;
 
 	if (c->closed || c->inflight || (wb_outq_pending(&c->out) && !c->abandon) ||
-	    !(c->leaving || c->srv->closing))
+	    !(c->leaving || c->no_input || c->srv->closing))
 		return;
 	c->closed = true;
 	uv_read_stop(&c->h.stream);
@@ -524,7 +600,7 @@ static void on_connection(uv_stream_t *listener, int status)
 		return;
 	}
 	c->h.stream.data = c;
-	wb_outq_init(&c->out, &c->h.stream, NULL, on_flushed, c);
+	wb_outq_init(&c->out, &c->h.stream, &srv->mem_used, on_flushed, c);
 	c->active_ms = uv_now(srv->loop);
 	c->next = srv->conns;
 	if (srv->conns)

@@ -18,6 +18,7 @@ struct wb_server_cfg {
 	size_t max_unsent;               /* unsent result bytes before we stop reading a client */
 	uint64_t max_output_kb;          /* the largest output_kb a job may ask for */
 	unsigned max_connections;        /* more are answered with an error and closed */
+	size_t max_memory;               /* request buffers, jobs, their output and results */
 	unsigned idle_ms;                /* a connection with nothing in flight, silent this long, is closed */
 	unsigned write_ms;               /* a client that reads none of its results this long is dropped */
 	unsigned drain_ms;               /* after the pool closed, how long clients get to read their results */

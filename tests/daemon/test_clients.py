@@ -76,6 +76,82 @@ with T.section("clients take turns: a flood does not delay another client's jobs
         a.close()
         b.close()
 
+BUDGET = ("--zygotes", 2, "--max-memory", "24M", "--max-request", "4M", "--max-output", "8M")
+
+
+def sleep_job(jid, secs, **limits):
+    return {"id": jid, "argv": ["/bin/sleep", str(secs)], "limits": dict(limits)}
+
+
+with T.section("--max-memory: a job past the budget is refused, and runs once it frees"):
+    with Daemon(T, *BUDGET) as d:
+        d.wait_warm()
+        c = d.client(60)
+        # 2 x 8 MiB of output and 2 x 8 MiB of copy_out: 32 MiB alone.
+        a = c.request({"id": "huge", "argv": ["/bin/true"], "copy_out": ["x", "y"],
+                       "limits": {"output_kb": 8192, "file_size_kb": 8192}})
+        T.check(a and a.get("status") == "XX" and a.get("id") == "huge" and "--max-memory" in (a.get("error") or "")
+                and "invalid job" in a.get("error"),
+                "a job that alone needs more than --max-memory is an invalid job naming it", brief(a))
+        # Each may bring back 16 MiB of output: the second does not fit
+        # beside the first in 24 MiB.
+        c.send(sleep_job("first", 0.5, output_kb=8192), sleep_job("second", 0.1, output_kb=8192))
+        got, err = c.collect(2, timeout=30)
+        ids = {x.get("id"): x for x in got}
+        second = ids.get("second") or {}
+        T.check(ids.get("first", {}).get("status") == "OK", "the first job runs", (err, [brief(x) for x in got]))
+        T.check(second.get("status") == "XX" and "memory budget full" in (second.get("error") or "")
+                and "--max-memory" in second.get("error"),
+                "the second is refused: memory budget full, naming --max-memory", brief(second))
+        s = d.stats()
+        T.check(s.get("memory_max") == 24 << 20 and s.get("memory_used", 1 << 30) < 1 << 20,
+                "once answered, the budget is free again (stats memory_used %s of %s)"
+                % (s.get("memory_used"), s.get("memory_max")), brief(s))
+        a = c.request(sleep_job("again", 0.1, output_kb=8192), timeout=30)
+        T.check(a and a.get("status") == "OK", "the same job now runs", brief(a))
+        c.close()
+        T.check("memory budget full" in d.log(), "the refusal is logged")
+
+with T.section("--max-memory: a request line that cannot fit is refused, earlier jobs still answered"):
+    with Daemon(T, *BUDGET) as d:
+        d.wait_warm()
+        holder = d.client(60)
+        # Holds 16 + 4 MiB of the 24 while it sleeps.
+        holder.send({"id": "hold", "argv": ["/bin/sleep", "3"], "copy_out": ["x"],
+                     "limits": {"output_kb": 8192, "file_size_kb": 4096, "wall_ms": 20000}})
+        s = stats_when(d, lambda s: s["busy"] == 1)
+        c = d.client(60)
+        c.send(sleep_job("early", 0.5))
+        try:
+            c.send_raw(b'{"id": "long", "argv": ["/bin/true"], "env": {"X": "' + b"y" * (3 << 20))
+        except OSError:
+            pass
+        got = []
+        while True:
+            try:
+                x = c.recv(timeout=30)
+            except (OSError, TimeoutError, ValueError):
+                break
+            if x is None:
+                break
+            got.append(x)
+        ids = {x.get("id"): x for x in got}
+        refused = [x for x in got if x.get("id") is None]
+        T.check(len(refused) == 1 and "memory budget full" in (refused[0].get("error") or "")
+                and "closing" in refused[0].get("error"),
+                "the line that does not fit is refused: memory budget full; closing",
+                [brief(x) for x in got])
+        T.check(ids.get("early", {}).get("status") == "OK",
+                "the client's job sent before it is still answered OK, then the connection closes",
+                [brief(x) for x in got])
+        a = holder.recv(timeout=30)
+        T.check(a and a.get("id") == "hold" and a.get("status") == "OK", "the other client's job runs", brief(a))
+        holder.close()
+        c.close()
+        s = stats_when(d, lambda s: s["connections"] == 1)
+        T.check(s is not None and s.get("memory_used", 1 << 30) < 1 << 20,
+                "with the clients gone the budget is free (memory_used %s)" % (s or {}).get("memory_used"))
+
 with T.section("idle connections up to the descriptor limit; jobs still run"):
     # 256 descriptors, 2 zygotes: the default --max-connections leaves the
     # zygotes and the daemon 96 of them, so 160 clients at most.
