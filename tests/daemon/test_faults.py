@@ -221,13 +221,13 @@ with T.section("a non-reader whose results are large: its queued jobs wait"):
         ok_jobs(d, "after-large-non-reader")
 
 with T.section("a non-reader's held jobs take no queue room"):
-    # The first result, 12 MiB of NULs (16 MiB of base64), passes the
-    # daemon's unsent limit, so it stops reading this client and holds its
-    # other 33 jobs in the queue, which is exactly full then. Another
-    # client must still get its jobs run, not "queue full".
+    # The first result, 20 MiB of NULs, passes the daemon's 16 MiB limit
+    # of what a client has still to read, so it stops reading this client
+    # and holds its other 33 jobs in the queue, which is exactly full then.
+    # Another client must still get its jobs run, not "queue full".
     with Daemon(T, "--zygotes", 1, "--queue", 33, name="held-queue daemon") as d:
         d.wait_warm()
-        big = {"argv": ["/usr/bin/head", "-c", str(12 << 20), "/dev/zero"], "limits": {"output_kb": 16384}}
+        big = {"argv": ["/usr/bin/head", "-c", str(20 << 20), "/dev/zero"], "limits": {"output_kb": 24576}}
         jobs = [dict(big, id="big%d" % i) for i in range(2)] + [wbd.true_job("small%d" % i) for i in range(32)]
         lazy = d.client(120)
         lazy.send(*jobs)
