@@ -23,7 +23,7 @@
 #include <linux/magic.h>
 
 #include "benchlib.h"
-#include "clone3.h"
+#include "proto/clone3.h"
 
 const char bench_name[] = "bench_cgroup_join";
 

@@ -27,7 +27,7 @@
  * stops it with SIGTERM. The report goes to stdout and to FILE (default
  * bench/results/daemon-YYYYmmdd-HHMMSS.txt in the source tree).
  */
-#include "base64.h"
+#include "core/base64.h"
 #include "benchlib.h"
 
 #include <cjson/cJSON.h>

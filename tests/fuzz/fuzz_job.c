@@ -1,7 +1,7 @@
 /* fuzz_job.c: libFuzzer target for wb_job_parse. Besides memory errors it
  * checks the parser's promises: a parsed job passes wb_job_validate, a
  * refused one is left empty with a one-line message that fits the buffer. */
-#include "job.h"
+#include "core/job.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* test_base64.c: RFC 4648 vectors, strict decoding, wrapped input. */
-#include "base64.h"
+#include "core/base64.h"
 #include "check.h"
 
 #include <errno.h>

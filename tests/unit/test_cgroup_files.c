@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup_impl.h"
+#include "manager/cgroup_impl.h"
 #include "check.h"
 
 static void put(const char *dir, const char *name, const char *text, mode_t mode)

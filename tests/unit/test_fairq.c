@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #include "check.h"
-#include "fairq.h"
+#include "core/fairq.h"
 
 struct job {
 	struct wb_fairq_item item;

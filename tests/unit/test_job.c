@@ -1,7 +1,7 @@
 /* test_job.c: wb_job_parse and wb_job_validate against SPEC.md "Job":
  * defaults, every kind of invalid job with the field its message names,
  * and parsing at the very end of a mapping so that any over-read faults. */
-#include "job.h"
+#include "core/job.h"
 #include "check.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "ndjson.h"
+#include "core/ndjson.h"
 
 static void test_basic(void)
 {

@@ -14,8 +14,8 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "learn.h"
-#include "policy.h"
+#include "policy/learn.h"
+#include "policy/policy.h"
 
 #ifndef WB_TEST_POLICIES
 #error "WB_TEST_POLICIES must name the source tree's policies/"

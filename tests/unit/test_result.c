@@ -1,8 +1,8 @@
 /* test_result.c: verdict precedence, status names and the result JSON of
  * SPEC.md "Result", read back through cJSON key by key. */
-#include "render.h"
-#include "result.h"
-#include "base64.h"
+#include "core/render.h"
+#include "core/result.h"
+#include "core/base64.h"
 #include "check.h"
 
 #include <cJSON.h>

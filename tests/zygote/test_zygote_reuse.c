@@ -8,10 +8,10 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "cgroup.h"
-#include "job.h"
-#include "policy.h"
-#include "slot.h"
+#include "manager/cgroup.h"
+#include "core/job.h"
+#include "policy/policy.h"
+#include "manager/slot.h"
 
 #ifndef WB_TEST_POLICIES
 #error "WB_TEST_POLICIES must name the source tree's policies/"

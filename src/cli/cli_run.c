@@ -1,0 +1,605 @@
+/* cli_run.c: `warmbox run`: one job, no daemon, on the same zygote path the
+ * daemon uses (one slot, one job), the result JSON on stdout. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "manager/cgroup.h"
+#include "manager/idlock.h"
+#include "core/job.h"
+#include "policy/learn.h"
+#include "policy/policy.h"
+#include "core/render.h"
+#include "core/result.h"
+#include "manager/slot.h"
+
+#define MAX_INPUT_BYTES (256u << 20)
+#define EXIT_OK 0
+#define EXIT_SANDBOX 1
+#define EXIT_USAGE 2
+
+struct run_ctx {
+	uv_loop_t loop;
+	uv_signal_t sig[2];
+	struct wb_slot *slot;
+	struct wb_job *job;
+	struct wb_policy *policy;
+	struct wb_result *res;
+	bool trace;
+	bool learn;
+	bool submitted;
+	char why[256];
+};
+
+void wb_cli_run_usage(FILE *f)
+{
+	fputs("usage: warmbox run [OPTIONS] -- PROGRAM [ARGS...]\n"
+	      "       warmbox run [--policies DIR] [--trace] --job FILE   (FILE - reads stdin)\n"
+	      "options:\n"
+	      "  --cpu MS            CPU time limit, all processes (default 1000)\n"
+	      "  --wall MS           wall time limit (default 3000, or 2*cpu+1000 when --cpu is given)\n"
+	      "  --memory SIZE       peak memory of the whole job (default 256M)\n"
+	      "  --procs N           processes and threads (default 1)\n"
+	      "  --output SIZE       stdout and stderr kept, each (default 64K)\n"
+	      "  --file-size SIZE    largest file the job may write (default 1M)\n"
+	      "  --stack SIZE        stack size (default 64M)\n"
+	      "  --policy NAME       seccomp policy (default \"default\")\n"
+	      "  --policies DIR      where policies are found\n"
+	      "  --stdin FILE        the program's standard input\n"
+	      "  --copy-in HOST[:BOX]  put a host file into /box (keeps its permission bits)\n"
+	      "  --copy-out BOX      return a file of /box in the result (repeatable)\n"
+	      "  --env NAME=VALUE    set the environment (repeatable; replaces the defaults)\n"
+	      "  --network           share the host's network (off by default)\n"
+	      "  --trace             add sandbox timings to the result\n"
+	      "SIZE is KiB, or a number with a K, M or G suffix.\n",
+	      f);
+}
+
+void wb_cli_learn_usage(FILE *f)
+{
+	fputs("usage: warmbox learn [OPTIONS] -- PROGRAM [ARGS...]\n"
+	      "Runs PROGRAM once in the sandbox with every syscall let through and\n"
+	      "counted (the dangerous set is still refused), then prints a policy\n"
+	      "allowing what it used on stdout, and the counts on stderr.\n"
+	      "OPTIONS are those of warmbox run, but --copy-out; --policy NAME only\n"
+	      "brings that policy's binds (e.g. --policy java for /etc/java-17-openjdk).\n"
+	      "Give limits as large as the program needs: a syscall the run never\n"
+	      "reached is not learned.\n",
+	      f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "warmbox run: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*v = n;
+	return 0;
+}
+
+int wb_cli_parse_size_kb(const char *s, uint64_t *kb)
+{
+	char num[32];
+	size_t len = strlen(s);
+	uint64_t mult = 1, v;
+
+	if (len == 0 || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'K': case 'k': mult = 1; num[len - 1] = '\0'; break;
+	case 'M': case 'm': mult = 1024; num[len - 1] = '\0'; break;
+	case 'G': case 'g': mult = 1024 * 1024; num[len - 1] = '\0'; break;
+	default: break;
+	}
+	if (parse_u64(num, &v) < 0 || v > UINT64_MAX / mult / 1024)
+		return -EINVAL;
+	*kb = v * mult;
+	return 0;
+}
+
+static int read_input(const char *path, unsigned char **data, size_t *len)
+{
+	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char *buf = NULL;
+	size_t cap = 0, n = 0;
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			unsigned char *nb;
+
+			if (cap >= MAX_INPUT_BYTES) {
+				rc = -EFBIG;
+				break;
+			}
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+static int add_copy_in(struct wb_job *job, const char *arg)
+{
+	char host[4096], *colon;
+	const char *box;
+	struct stat st;
+	struct wb_file *nf, *f;
+	int rc;
+
+	if (snprintf(host, sizeof(host), "%s", arg) >= (int)sizeof(host))
+		return usage_error("--copy-in: path too long: %s", arg);
+	colon = strchr(host, ':');
+	if (colon)
+		*colon = '\0';
+	box = colon ? colon + 1 : basename(host);
+	if (!wb_job_path_ok(box))
+		return usage_error("--copy-in: bad path inside /box: %s", box);
+	if (stat(host, &st) < 0 || !S_ISREG(st.st_mode))
+		return usage_error("--copy-in: not a readable regular file: %s", host);
+	nf = realloc(job->files, (job->nfiles + 1) * sizeof(*nf));
+	if (!nf)
+		return usage_error("%s", strerror(ENOMEM));
+	job->files = nf;
+	f = &job->files[job->nfiles];
+	memset(f, 0, sizeof(*f));
+	rc = read_input(host, &f->data, &f->len);
+	if (rc < 0)
+		return usage_error("--copy-in: cannot read %s", host);
+	f->path = strdup(box);
+	f->mode = st.st_mode & 0777;
+	job->nfiles++;
+	return f->path ? 0 : usage_error("%s", strerror(ENOMEM));
+}
+
+/* The first --env replaces the defaults; a name given twice keeps the last. */
+static int add_env(struct wb_job *job, const char *arg, bool *first)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		return usage_error("--env: expected NAME=VALUE, got \"%s\"", arg);
+	if (*first) {
+		for (size_t i = 0; i < job->envc; i++)
+			free(job->env[i]);
+		job->envc = 0;
+		job->env[0] = NULL;
+		*first = false;
+	}
+	for (size_t i = 0; i < job->envc; i++) {
+		if (strncmp(job->env[i], arg, (size_t)(eq - arg) + 1) == 0) {
+			char *dup = strdup(arg);
+
+			if (!dup)
+				return usage_error("%s", strerror(ENOMEM));
+			free(job->env[i]);
+			job->env[i] = dup;
+			return 0;
+		}
+	}
+	return wb_strv_push(&job->env, &job->envc, arg) < 0 ? usage_error("%s", strerror(ENOMEM)) : 0;
+}
+
+enum {
+	OPT_CPU = 256, OPT_WALL, OPT_MEMORY, OPT_PROCS, OPT_OUTPUT, OPT_FSIZE, OPT_STACK, OPT_POLICY,
+	OPT_POLICIES, OPT_STDIN, OPT_COPY_IN, OPT_COPY_OUT, OPT_ENV, OPT_NETWORK, OPT_JOB, OPT_TRACE,
+};
+
+static const struct option options[] = {
+	{"cpu", required_argument, NULL, OPT_CPU},
+	{"wall", required_argument, NULL, OPT_WALL},
+	{"memory", required_argument, NULL, OPT_MEMORY},
+	{"procs", required_argument, NULL, OPT_PROCS},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"file-size", required_argument, NULL, OPT_FSIZE},
+	{"stack", required_argument, NULL, OPT_STACK},
+	{"policy", required_argument, NULL, OPT_POLICY},
+	{"policies", required_argument, NULL, OPT_POLICIES},
+	{"stdin", required_argument, NULL, OPT_STDIN},
+	{"copy-in", required_argument, NULL, OPT_COPY_IN},
+	{"copy-out", required_argument, NULL, OPT_COPY_OUT},
+	{"env", required_argument, NULL, OPT_ENV},
+	{"network", no_argument, NULL, OPT_NETWORK},
+	{"job", required_argument, NULL, OPT_JOB},
+	{"trace", no_argument, NULL, OPT_TRACE},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct cli {
+	const char *job_file;
+	const char *policies;
+	bool trace;
+	bool job_fields;     /* an option that only makes sense without --job */
+	bool wall_given;
+	bool help;           /* --help: print the usage, run nothing */
+};
+
+static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *c)
+{
+	bool first_env = true;
+	int opt, rc;
+	uint64_t v;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		rc = 0;
+		if (opt != OPT_POLICIES && opt != OPT_JOB && opt != OPT_TRACE && opt != 'h')
+			c->job_fields = true;
+		switch (opt) {
+		case OPT_CPU:
+			if (parse_u64(optarg, &job->limits.cpu_ms) < 0)
+				return usage_error("--cpu: expected milliseconds, got \"%s\"", optarg);
+			break;
+		case OPT_WALL:
+			if (parse_u64(optarg, &job->limits.wall_ms) < 0)
+				return usage_error("--wall: expected milliseconds, got \"%s\"", optarg);
+			c->wall_given = true;
+			break;
+		case OPT_PROCS:
+			if (parse_u64(optarg, &job->limits.procs) < 0)
+				return usage_error("--procs: expected a number, got \"%s\"", optarg);
+			break;
+		case OPT_MEMORY:
+		case OPT_OUTPUT:
+		case OPT_FSIZE:
+		case OPT_STACK:
+			if (wb_cli_parse_size_kb(optarg, &v) < 0) {
+				/* options[] lists the long options in enum order. */
+				fprintf(stderr, "warmbox run: --%s: bad SIZE \"%s\" (KiB, or a K/M/G suffix)\n",
+					options[opt - OPT_CPU].name, optarg);
+				return EXIT_USAGE;
+			}
+			*(opt == OPT_MEMORY ? &job->limits.memory_kb : opt == OPT_OUTPUT ? &job->limits.output_kb
+				: opt == OPT_FSIZE ? &job->limits.file_size_kb : &job->limits.stack_kb) = v;
+			break;
+		case OPT_POLICY:
+			free(job->policy);
+			job->policy = strdup(optarg);
+			break;
+		case OPT_POLICIES:
+			c->policies = optarg;
+			break;
+		case OPT_STDIN:
+			free(job->stdin_data);
+			job->stdin_data = NULL;
+			if (read_input(optarg, &job->stdin_data, &job->stdin_len) < 0)
+				return usage_error("--stdin: cannot read %s", optarg);
+			break;
+		case OPT_COPY_IN:
+			rc = add_copy_in(job, optarg);
+			break;
+		case OPT_COPY_OUT:
+			if (wb_strv_push(&job->copy_out, &job->ncopy_out, optarg) < 0)
+				rc = usage_error("%s", strerror(ENOMEM));
+			break;
+		case OPT_ENV:
+			rc = add_env(job, optarg, &first_env);
+			break;
+		case OPT_NETWORK:
+			job->network = true;
+			break;
+		case OPT_JOB:
+			c->job_file = optarg;
+			break;
+		case OPT_TRACE:
+			c->trace = true;
+			break;
+		case 'h':
+			c->help = true;
+			return 0;
+		default:
+			/* getopt's own message would be followed by the whole usage;
+			 * SPEC asks for one line. */
+			return usage_error("unknown or incomplete option \"%s\" (see: warmbox help run)",
+					   argv[optind - 1]);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
+{
+	char err[WB_ERR_LEN];
+	int rc;
+
+	if ((rc = wb_job_init(job)) < 0)
+		return usage_error("%s", strerror(-rc));
+	if ((rc = parse_options(argc, argv, job, c)) != 0 || c->help)
+		return rc;
+	if (c->job_file) {
+		unsigned char *text;
+		size_t len;
+
+		if (c->job_fields || optind < argc)
+			return usage_error("%s", "--job takes the whole job from the file: no other job options or PROGRAM");
+		wb_job_free(job);
+		rc = read_input(c->job_file, &text, &len);
+		if (rc < 0) {
+			fprintf(stderr, "warmbox run: --job %s: %s\n", c->job_file, strerror(-rc));
+			return EXIT_USAGE;
+		}
+		rc = wb_job_parse((const char *)text, len, job, err, sizeof(err));
+		free(text);
+		if (rc < 0)
+			return usage_error("invalid job: %s", err);
+		return 0;
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no PROGRAM given (warmbox run [OPTIONS] -- PROGRAM [ARGS...])");
+	for (int i = optind; i < argc; i++)
+		if (wb_strv_push(&job->argv, &job->argc, argv[i]) < 0)
+			return usage_error("%s", strerror(ENOMEM));
+	if (!c->wall_given && job->limits.cpu_ms != WB_DEFAULT_CPU_MS) {
+		uint64_t wall = 2 * job->limits.cpu_ms + 1000;
+
+		job->limits.wall_ms = wall > WB_DEFAULT_WALL_MS ? wall : WB_DEFAULT_WALL_MS;
+		if (job->limits.wall_ms > WB_MAX_TIME_MS)
+			job->limits.wall_ms = WB_MAX_TIME_MS;
+	}
+	if (wb_job_validate(job, err, sizeof(err)) < 0)
+		return usage_error("invalid job: %s", err);
+	return 0;
+}
+
+/* ---- running it ---- */
+
+/* The slot may report the job and then its own end: close once. */
+static void close_signals(struct run_ctx *ctx)
+{
+	if (uv_is_closing((uv_handle_t *)&ctx->sig[0]))
+		return;
+	uv_close((uv_handle_t *)&ctx->sig[0], NULL);
+	uv_close((uv_handle_t *)&ctx->sig[1], NULL);
+}
+
+static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
+{
+	struct run_ctx *ctx = data;
+
+	ctx->res = res;
+	wb_slot_close(slot);
+	ctx->slot = NULL;
+	close_signals(ctx);
+}
+
+static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
+{
+	struct run_ctx *ctx = data;
+	int rc;
+
+	if (err == 0 && ctx->submitted)
+		return; /* the next spare is ready: nothing more to run */
+	if (err == 0) {
+		ctx->submitted = true;
+		rc = wb_slot_submit(slot, ctx->job, ctx->policy, ctx->trace, on_done, ctx);
+		if (rc == 0)
+			return;
+		snprintf(ctx->why, sizeof(ctx->why), "sandbox: cannot send the job: %s", strerror(-rc));
+	} else {
+		snprintf(ctx->why, sizeof(ctx->why), "%s", msg ? msg : "sandbox: the zygote failed");
+	}
+	wb_slot_close(slot);
+	ctx->slot = NULL;
+	close_signals(ctx);
+}
+
+/* Interrupted: kill the zygote (and so the job) and still clean up. */
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct run_ctx *ctx = h->data;
+
+	(void)signum;
+	snprintf(ctx->why, sizeof(ctx->why), "interrupted");
+	if (ctx->slot) {
+		wb_slot_close(ctx->slot);
+		ctx->slot = NULL;
+	}
+	close_signals(ctx);
+}
+
+static int print_result(struct wb_result *res)
+{
+	char *json = wb_render_line(res);
+
+	if (!json) {
+		fprintf(stderr, "warmbox run: out of memory rendering the result\n");
+		return EXIT_SANDBOX;
+	}
+	printf("%s\n", json);
+	free(json);
+	fflush(stdout);
+	return res->status == WB_STATUS_XX ? EXIT_SANDBOX : EXIT_OK;
+}
+
+/* warmbox learn's output: the policy on stdout, the counts and how the run
+ * went on stderr. */
+static int print_learned(const struct wb_job *job, struct wb_result *res)
+{
+	char desc[1024];
+	size_t off;
+
+	fprintf(stderr, "warmbox learn: the program ended %s", wb_status_name(res->status));
+	if (res->exit_code >= 0)
+		fprintf(stderr, " (exit code %d)", res->exit_code);
+	if (res->signal)
+		fprintf(stderr, " (signal %d)", res->signal);
+	fprintf(stderr, "%s%s\n", res->error ? ": " : "", res->error ? res->error : "");
+	if (!res->learned)
+		return EXIT_SANDBOX;
+	off = (size_t)snprintf(desc, sizeof(desc), "Learned by warmbox learn from one run of:");
+	for (size_t i = 0; i < job->argc && off < sizeof(desc); i++)
+		off += (size_t)snprintf(desc + off, sizeof(desc) - off, " %s", job->argv[i]);
+	if (off < sizeof(desc))
+		snprintf(desc + off, sizeof(desc) - off, " (status %s). Review before use: it allows every syscall that run made.",
+			 wb_status_name(res->status));
+	return wb_learn_print(res->learned, desc, stdout, stderr) < 0 ? EXIT_SANDBOX : EXIT_OK;
+}
+
+static int execute(struct wb_job *job, struct wb_policy *policy, bool trace, bool learn)
+{
+	struct run_ctx ctx = {.job = job, .policy = policy, .trace = trace, .learn = learn};
+	struct wb_slot_cfg cfg = {.idx = 0, .network = job->network, .binds = policy->binds,
+				  .nbinds = policy->nbinds};
+	struct wb_cgroup *cg = NULL;
+	enum wb_accounting accounting;
+	char why[512];
+	int rc, status, lock = -1;
+
+	if (wb_cgroup_open(&cg, why, sizeof(why)) < 0 && geteuid() == 0)
+		fprintf(stderr, "warmbox: note: no usable cgroup, rlimit accounting (%s)\n", why);
+	cfg.cg = cg;
+	accounting = wb_cgroup_mode(cg);
+	/* As root the slot number picks the job's host uid: hold it, so no
+	 * other warmbox runs a job under the same uid meanwhile. */
+	if (geteuid() == 0) {
+		lock = wb_idlock_acquire(0, &cfg.idx);
+		if (lock < 0) {
+			snprintf(ctx.why, sizeof(ctx.why), "sandbox: no free slot in " WB_IDLOCK_DIR ": %s",
+				 strerror(-lock));
+			goto out;
+		}
+	}
+	uv_loop_init(&ctx.loop);
+	for (int i = 0; i < 2; i++) {
+		uv_signal_init(&ctx.loop, &ctx.sig[i]);
+		ctx.sig[i].data = &ctx;
+		uv_signal_start(&ctx.sig[i], on_signal, i ? SIGTERM : SIGINT);
+	}
+	rc = wb_slot_start(&ctx.loop, &cfg, on_state, &ctx, &ctx.slot, ctx.why, sizeof(ctx.why));
+	if (rc < 0) {
+		uv_close((uv_handle_t *)&ctx.sig[0], NULL);
+		uv_close((uv_handle_t *)&ctx.sig[1], NULL);
+	}
+	uv_run(&ctx.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&ctx.loop);
+out:
+	wb_idlock_release(lock);
+	wb_cgroup_close(cg);
+	if (ctx.res) {
+		status = learn ? print_learned(job, ctx.res) : print_result(ctx.res);
+		wb_result_free(ctx.res);
+		free(ctx.res);
+		return status;
+	}
+	{
+		struct wb_result xx = {.id = job->id, .status = WB_STATUS_XX, .exit_code = -1,
+				       .error = ctx.why, .accounting = wb_accounting_name(accounting)};
+
+		if (!ctx.why[0])
+			snprintf(ctx.why, sizeof(ctx.why), "sandbox: no result");
+		print_result(&xx);
+	}
+	return EXIT_SANDBOX;
+}
+
+static int run_or_learn(int argc, char **argv, bool learn)
+{
+	struct wb_job job;
+	struct wb_policy policy;
+	struct cli c = {0};
+	char err[1024];
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	rc = build_job(argc, argv, &job, &c);
+	if (rc == 0 && c.help) {
+		wb_cli_run_usage(stdout);
+		wb_job_free(&job);
+		return EXIT_OK;
+	}
+	if (rc != 0) {
+		wb_job_free(&job);
+		return rc;
+	}
+	if (learn && job.ncopy_out) {
+		fprintf(stderr, "warmbox learn: --copy-out is not available while learning\n");
+		wb_job_free(&job);
+		return EXIT_USAGE;
+	}
+	rc = wb_policy_load(wb_policy_dir(c.policies), job.policy, &policy, err, sizeof(err));
+	if (rc == 0 && learn)
+		rc = wb_policy_learn(&policy, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "warmbox %s: %s\n", learn ? "learn" : "run", err);
+		wb_job_free(&job);
+		return EXIT_USAGE;
+	}
+	rc = execute(&job, &policy, c.trace, learn);
+	wb_policy_free(&policy);
+	wb_job_free(&job);
+	return rc;
+}
+
+int wb_cli_run(int argc, char **argv)
+{
+	return run_or_learn(argc, argv, false);
+}
+
+/* The same job options as run; --policy only picks the binds (a JVM needs
+ * its /etc directory to start at all), the filter is learn's own. */
+int wb_cli_learn(int argc, char **argv)
+{
+	return run_or_learn(argc, argv, true);
+}

@@ -1,0 +1,98 @@
+/* main.c: the warmbox command: dispatches to a subcommand. The only place
+ * that exits with a status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "policy/policy.h"
+
+#ifndef WB_VERSION
+#define WB_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *f)
+{
+	fputs("usage: warmbox COMMAND [OPTIONS]\n"
+	      "commands:\n"
+	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one job now; result JSON on stdout\n"
+	      "  run --job FILE                       the job from a JSON file (- = stdin)\n"
+	      "  serve [OPTIONS]                      the daemon: warm pool + job server\n"
+	      "  submit [--socket PATH|--connect HOST:PORT] [FILE]   send jobs to the daemon\n"
+	      "  stats [--socket PATH|--connect HOST:PORT]           the daemon's counters\n"
+	      "  learn [OPTIONS] -- PROGRAM [ARGS...] run it with every syscall logged, print them as a policy\n"
+	      "  policies [--policies DIR]            list the policies found\n"
+	      "  help [COMMAND], --version\n",
+	      f);
+}
+
+static int list_policies(int argc, char **argv)
+{
+	const char *dir = NULL;
+	char **names;
+	size_t n;
+	int rc;
+
+	if (argc == 3 && strcmp(argv[1], "--policies") == 0)
+		dir = argv[2];
+	else if (argc != 1) {
+		fputs("usage: warmbox policies [--policies DIR]\n", stderr);
+		return 2;
+	}
+	dir = wb_policy_dir(dir);
+	rc = wb_policy_names(dir, &names, &n);
+	if (rc < 0) {
+		fprintf(stderr, "warmbox policies: %s: %s\n", dir, strerror(-rc));
+		return 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("%s\n", names[i]);
+	wb_policy_names_free(names, n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("warmbox %s\n", WB_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return wb_cli_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "learn") == 0)
+		return wb_cli_learn(argc - 1, argv + 1);
+	if (strcmp(cmd, "policies") == 0)
+		return list_policies(argc - 1, argv + 1);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		if (argc > 2 && strcmp(argv[2], "run") == 0)
+			wb_cli_run_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "learn") == 0)
+			wb_cli_learn_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "serve") == 0)
+			wb_cli_serve_usage(stdout);
+		else if (argc > 2 && (strcmp(argv[2], "submit") == 0 || strcmp(argv[2], "stats") == 0))
+			wb_cli_client_usage(stdout);
+		else
+			usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "serve") == 0)
+		return wb_cli_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "submit") == 0)
+		return wb_cli_submit(argc - 1, argv + 1);
+	if (strcmp(cmd, "stats") == 0)
+		return wb_cli_stats(argc - 1, argv + 1);
+	if (strcmp(cmd, "learn") == 0) {
+		fprintf(stderr, "warmbox: '%s' is not available in this version\n", cmd);
+		return 2;
+	}
+	fprintf(stderr, "warmbox: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,212 @@
+/* program.c: the program's pre-exec recipe, in order, as DESIGN.md lists it.
+ * Runs in a child of the job init; async-signal-safe only, no allocation. */
+#include "inside/program.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/fdpass.h"
+#include "policy/policy.h"
+#include "manager/userns.h"
+#include "proto/wire.h"
+
+/* Where the std and handoff fds wait before landing on 0..3, so that no
+ * dup2 can overwrite a source that has not been moved yet. */
+#define PARK_FD 100
+
+/* The handoff socket: x->handoff until setup_fds moves it to fd 3. This
+ * process is a fork of the single-threaded job init: the static is ours. */
+static int report_fd = -1;
+
+static _Noreturn void fail(int stage, int err)
+{
+	struct wb_handoff h = {.kind = WB_HANDOFF_FAILED, .stage = stage, .err = err};
+
+	wb_fdpass_send(report_fd, &h, sizeof(h), NULL, 0);
+	_exit(127);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Moves stdin/stdout/stderr/handoff to 0/1/2/3 and closes everything else. */
+static int setup_fds(const struct wb_exec *x)
+{
+	int src[4] = {x->stdio[0], x->stdio[1], x->stdio[2], x->handoff};
+	int parked[4];
+
+	for (int i = 0; i < 4; i++) {
+		parked[i] = fcntl(src[i], F_DUPFD_CLOEXEC, PARK_FD);
+		if (parked[i] < 0)
+			return -errno;
+	}
+	for (int i = 0; i < 4; i++)
+		if (dup2(parked[i], i) < 0)
+			return -errno;
+	/* The handoff must vanish at execve: the program never sees it. */
+	if (fcntl(WB_POLICY_HANDOFF_FD, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static void stamp(uint64_t *at)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*at = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int raise_oom_score(void)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1000", 4) != 4)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int set_limit(int res, uint64_t soft, uint64_t hard)
+{
+	struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
+
+	return setrlimit(res, &rl) < 0 ? -errno : 0;
+}
+
+/* 1024 descriptors, or as many as the hard limit warmbox was started with
+ * when that is lower: no one in the job may raise it past that. */
+static int set_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	n = rl.rlim_max < 1024 ? rl.rlim_max : 1024;
+	return set_limit(RLIMIT_NOFILE, n, n);
+}
+
+static int set_rlimits(const struct wb_exec *x)
+{
+	const struct wb_limits *l = x->limits;
+	/* RLIMIT_CPU counts whole seconds: only a backstop behind the job
+	 * init's millisecond watch (SIGXCPU first, SIGKILL a second later). */
+	uint64_t cpu_s = (l->cpu_ms + 999) / 1000 + 1;
+	int rc = 0;
+
+	rc = rc ? rc : set_limit(RLIMIT_CORE, 0, 0);
+	rc = rc ? rc : set_limit(RLIMIT_CPU, cpu_s, cpu_s + 1);
+	rc = rc ? rc : set_limit(RLIMIT_FSIZE, l->file_size_kb * 1024, l->file_size_kb * 1024);
+	rc = rc ? rc : set_limit(RLIMIT_STACK, l->stack_kb * 1024, l->stack_kb * 1024);
+	rc = rc ? rc : set_nofile();
+	rc = rc ? rc : set_limit(RLIMIT_MEMLOCK, 0, 0);
+	rc = rc ? rc : set_limit(RLIMIT_MSGQUEUE, 0, 0);
+	rc = rc ? rc : set_limit(RLIMIT_NPROC, l->procs + x->nproc_extra, l->procs + x->nproc_extra);
+	return rc;
+}
+
+/* The bounding set needs CAP_SETPCAP, so it goes before the uid change that
+ * clears the capabilities; capset then empties what a rootless zygote (uid
+ * unchanged) still holds. */
+static int drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	/* Rootless zygotes run with setgroups denied: nothing to drop then. */
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
+		return -errno;
+	if (setresgid(WB_JOB_GID, WB_JOB_GID, WB_JOB_GID) < 0)
+		return -errno;
+	if (setresuid(WB_JOB_UID, WB_JOB_UID, WB_JOB_UID) < 0)
+		return -errno;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+_Noreturn void wb_program_exec(const struct wb_exec *x)
+{
+	struct sock_fprog prog = {.len = (unsigned short)x->bpf_len, .filter = (struct sock_filter *)x->bpf};
+	struct wb_handoff h = {.kind = WB_HANDOFF_LISTENER};
+	int rc, listener;
+
+	stamp(&x->trace[WB_TRACE_CLONED]);
+	report_fd = x->handoff;
+	/* A session of its own, without a controlling terminal: TIOCSTI
+	 * reaches nobody's terminal, and kill(0) stays inside the job. */
+	if (setsid() < 0)
+		fail(WB_STAGE_FDS, errno);
+	reset_signals();
+	if ((rc = setup_fds(x)) < 0)
+		fail(WB_STAGE_FDS, -rc);
+	report_fd = WB_POLICY_HANDOFF_FD;
+	stamp(&x->trace[WB_TRACE_FDS]);
+	if (chdir(x->cwd) < 0)
+		fail(WB_STAGE_CHDIR, errno);
+	umask(022);
+	if ((rc = set_rlimits(x)) < 0)
+		fail(WB_STAGE_RLIMIT, -rc);
+	if ((rc = drop_privileges()) < 0)
+		fail(WB_STAGE_CREDS, -rc);
+	/* The uid change made us undumpable, which would leave /proc/self
+	 * owned by root and unreadable to the program itself. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		fail(WB_STAGE_CAPS, errno);
+	/* The job init shares the job's cgroup: if the memory limit calls the
+	 * OOM killer, it must pick the program, never the one who reports. */
+	if ((rc = raise_oom_score()) < 0)
+		fail(WB_STAGE_OOM_SCORE, -rc);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail(WB_STAGE_CAPS, errno);
+	stamp(&x->trace[WB_TRACE_CREDS]);
+	/* Stamped before the filter, not after: where the vDSO cannot read the
+	 * clock (a VM whose clocksource it does not support), clock_gettime is
+	 * a real syscall, and after the filter it would wait on the job init,
+	 * which waits for our execve (a deadlock under warmbox learn). */
+	stamp(&x->trace[WB_TRACE_EXEC]);
+	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (listener < 0)
+		fail(WB_STAGE_SECCOMP, errno);
+	/* From here on only what every compiled policy lets through (policy.c
+	 * add_handoff_rules): sendmsg and write on the handoff fd, execve
+	 * as the policy says, and exit. */
+	if (wb_fdpass_send(WB_POLICY_HANDOFF_FD, &h, sizeof(h), &listener, 1) < 0)
+		_exit(127);
+	/* The listener is close-on-exec: the program never holds it. */
+	execve(x->path, x->argv, x->envp);
+	fail(WB_STAGE_EXECVE, errno);
+}

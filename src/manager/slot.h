@@ -1,0 +1,52 @@
+/* slot.h: the manager's side of one zygote (a "slot"): starting it, sending
+ * it jobs one at a time, and turning what comes back into a result. */
+#ifndef WB_SLOT_H
+#define WB_SLOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "manager/cgroup.h"
+#include "core/job.h"
+#include "policy/policy.h"
+#include "core/result.h"
+
+struct wb_slot;
+
+struct wb_slot_cfg {
+	unsigned idx;            /* picks the slot's host uid and cgroup */
+	bool network;            /* share the host's network namespace */
+	char *const *binds;      /* extra read-only binds (policies) */
+	size_t nbinds;
+	struct wb_cgroup *cg;    /* NULL: rlimit accounting */
+};
+
+/* err 0: a spare job init is ready (the first call: the zygote is warm;
+ * later ones: after each job's program has started). Otherwise the zygote
+ * failed or died (msg says why); the slot must then be closed. */
+typedef void (*wb_slot_state_cb)(struct wb_slot *slot, int err, const char *msg, void *data);
+/* The result is the callee's to free with wb_result_free. */
+typedef void (*wb_slot_done_cb)(struct wb_slot *slot, struct wb_result *res, void *data);
+
+int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_cb cb, void *data,
+		  struct wb_slot **out, char *err, size_t errlen);
+
+/* Sends a job to a warm slot; done is called exactly once. The job and
+ * policy must outlive the call to done. */
+int wb_slot_submit(struct wb_slot *slot, const struct wb_job *job, const struct wb_policy *policy,
+		   bool trace, wb_slot_done_cb done, void *data);
+
+/* Ends the job in flight now (its result still comes, through done). */
+void wb_slot_kill_job(struct wb_slot *slot);
+
+/* True when a spare job init is waiting: a job sent now starts at once. */
+bool wb_slot_spare_ready(const struct wb_slot *slot);
+
+/* Kills the zygote and frees the slot once libuv has let go of it. A job in
+ * flight is answered with XX first. NULL is a no-op. */
+void wb_slot_close(struct wb_slot *slot);
+
+const char *wb_accounting_name(enum wb_accounting mode);
+
+#endif
