@@ -44,11 +44,10 @@ IO_CALL = re.compile(r"\b(open|openat|read|write|close|pread|pwrite|fopen|fread|
 MAX_LINES = 600
 # Over MAX_LINES today: the ceiling each may not pass until it is split.
 OVER = {
-    "core/job.c": 850,
-    "daemon/server.c": 852,
-    "manager/slot.c": 822,
-    "inside/jobinit.c": 643,
-    "cli/cli_run.c": 605,
+    "core/job.c": 847,
+    "daemon/server.c": 849,
+    "manager/slot.c": 814,
+    "inside/jobinit.c": 630,
     "policy/policy.c": 616,
 }
 

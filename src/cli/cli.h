@@ -3,8 +3,18 @@
 #ifndef WB_CLI_H
 #define WB_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* The process exit status (SPEC "Exit status"): every job carried out
+ * whatever its verdict; the sandbox itself failed; bad usage or an invalid
+ * job, with a one-line error and no partial result. */
+enum wb_exit {
+	WB_EXIT_OK = 0,
+	WB_EXIT_SANDBOX = 1,
+	WB_EXIT_USAGE = 2,
+};
 
 int wb_cli_run(int argc, char **argv);
 int wb_cli_learn(int argc, char **argv);
@@ -14,8 +24,18 @@ int wb_cli_submit(int argc, char **argv);
 int wb_cli_stats(int argc, char **argv);
 void wb_cli_client_usage(FILE *f);
 
-/* A SIZE argument in KiB: "512", "512K"; "64M", "1G". 0 or -EINVAL. */
+/* Option values (args.c). A plain decimal number, no sign: 0 or -EINVAL. */
+int wb_cli_parse_u64(const char *s, uint64_t *v);
+/* A size: a number with K, M or G (powers of 1024), or a plain number
+ * counted in plain_unit bytes. In bytes; 0 or -EINVAL, also on overflow. */
+int wb_cli_parse_size(const char *s, uint64_t plain_unit, uint64_t *bytes);
+/* A size in KiB: "512" and "512K" are the same; "64M", "1G". */
 int wb_cli_parse_size_kb(const char *s, uint64_t *kb);
+
+/* Reads all of path ("-": standard input) into a malloc'd buffer with a
+ * NUL after its len bytes. -EISDIR for a directory, -EFBIG past max bytes,
+ * or another -errno. */
+int wb_cli_read_file(const char *path, size_t max, unsigned char **data, size_t *len);
 
 /* SPEC: $XDG_RUNTIME_DIR/warmbox.sock, or /run/warmbox.sock as root. */
 const char *wb_cli_default_socket(char *buf, size_t len);

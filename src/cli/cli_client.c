@@ -16,9 +16,6 @@
  * queue on a busy daemon. */
 #define SUBMIT_WINDOW 256
 
-#define EXIT_OK 0
-#define EXIT_SANDBOX 1
-#define EXIT_USAGE 2
 
 const char *wb_cli_default_socket(char *buf, size_t len)
 {
@@ -143,32 +140,6 @@ static int open_conn(const struct opts *o)
 }
 
 /* Reads whole input; jobs are its non-empty lines. */
-static char *read_all(FILE *in, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n, in);
-
-		n += got;
-		if (got == 0)
-			break;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	*len = n;
-	return buf;
-}
-
 static bool blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -197,31 +168,26 @@ static int judge_line(const char *line, int worst)
 	/* Results are single-line JSON written by the daemon: a substring
 	 * check is exact enough for the exit status. */
 	if (strstr(line, "\"error\":\"invalid job:"))
-		return EXIT_USAGE;
-	if (strstr(line, "\"status\":\"XX\"") && worst < EXIT_SANDBOX)
-		return EXIT_SANDBOX;
+		return WB_EXIT_USAGE;
+	if (strstr(line, "\"status\":\"XX\"") && worst < WB_EXIT_SANDBOX)
+		return WB_EXIT_SANDBOX;
 	return worst;
 }
 
 int wb_cli_submit(int argc, char **argv)
 {
 	struct opts o = {0};
-	FILE *in = stdin;
 	char *data, *rbuf = NULL;
 	size_t len, off = 0, rlen = 0, rcap = 0, jobs = 0, answers = 0, queued = 0, counted = 0;
-	int fd, rc = parse(argc, argv, &o, true), worst = EXIT_OK;
+	int fd, rc = parse(argc, argv, &o, true), worst = WB_EXIT_OK;
 
 	if (rc)
-		return rc > 0 ? (wb_cli_client_usage(stdout), EXIT_OK) : EXIT_USAGE;
-	if (o.file && strcmp(o.file, "-") != 0 && !(in = fopen(o.file, "re"))) {
-		fprintf(stderr, "warmbox submit: %s: %s\n", o.file, strerror(errno));
-		return EXIT_USAGE;
+		return rc > 0 ? (wb_cli_client_usage(stdout), WB_EXIT_OK) : WB_EXIT_USAGE;
+	rc = wb_cli_read_file(o.file ? o.file : "-", SIZE_MAX, (unsigned char **)&data, &len);
+	if (rc < 0) {
+		fprintf(stderr, "warmbox submit: %s: %s\n", o.file ? o.file : "standard input", strerror(-rc));
+		return rc == -ENOMEM ? WB_EXIT_SANDBOX : WB_EXIT_USAGE;
 	}
-	data = read_all(in, &len);
-	if (in != stdin)
-		fclose(in);
-	if (!data)
-		return EXIT_SANDBOX;
 	for (size_t i = 0, start = 0; i <= len; i++)
 		if (i == len || data[i] == '\n') {
 			for (size_t k = start; k < i; k++)
@@ -233,7 +199,7 @@ int wb_cli_submit(int argc, char **argv)
 		}
 	if ((fd = open_conn(&o)) < 0) {
 		free(data);
-		return EXIT_SANDBOX;
+		return WB_EXIT_SANDBOX;
 	}
 	/* Pipelined: keep sending while results come back, up to a window. */
 	while (answers < jobs) {
@@ -287,7 +253,7 @@ int wb_cli_submit(int argc, char **argv)
 	free(rbuf);
 	if (answers < jobs) {
 		fprintf(stderr, "warmbox submit: the daemon answered %zu of %zu jobs\n", answers, jobs);
-		return EXIT_SANDBOX;
+		return WB_EXIT_SANDBOX;
 	}
 	return worst;
 }
@@ -300,12 +266,12 @@ int wb_cli_stats(int argc, char **argv)
 	int fd, rc = parse(argc, argv, &o, false);
 
 	if (rc)
-		return rc > 0 ? (wb_cli_client_usage(stdout), EXIT_OK) : EXIT_USAGE;
+		return rc > 0 ? (wb_cli_client_usage(stdout), WB_EXIT_OK) : WB_EXIT_USAGE;
 	if ((fd = open_conn(&o)) < 0)
-		return EXIT_SANDBOX;
+		return WB_EXIT_SANDBOX;
 	if (send(fd, "{\"op\":\"stats\"}\n", 15, MSG_NOSIGNAL) != 15) {
 		close(fd);
-		return EXIT_SANDBOX;
+		return WB_EXIT_SANDBOX;
 	}
 	while (n < sizeof(buf) - 1) {
 		ssize_t got = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
@@ -320,8 +286,8 @@ int wb_cli_stats(int argc, char **argv)
 	buf[n] = '\0';
 	if (!memchr(buf, '\n', n)) {
 		fprintf(stderr, "warmbox stats: no answer from the daemon\n");
-		return EXIT_SANDBOX;
+		return WB_EXIT_SANDBOX;
 	}
 	fputs(buf, stdout);
-	return EXIT_OK;
+	return WB_EXIT_OK;
 }

@@ -23,9 +23,6 @@
 #include "manager/slot.h"
 
 #define MAX_INPUT_BYTES (256u << 20)
-#define EXIT_OK 0
-#define EXIT_SANDBOX 1
-#define EXIT_USAGE 2
 
 struct run_ctx {
 	uv_loop_t loop;
@@ -35,7 +32,6 @@ struct run_ctx {
 	struct wb_policy *policy;
 	struct wb_result *res;
 	bool trace;
-	bool learn;
 	bool submitted;
 	char why[256];
 };
@@ -82,99 +78,7 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "warmbox run: ");
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long n;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*v = n;
-	return 0;
-}
-
-int wb_cli_parse_size_kb(const char *s, uint64_t *kb)
-{
-	char num[32];
-	size_t len = strlen(s);
-	uint64_t mult = 1, v;
-
-	if (len == 0 || len >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, s, len + 1);
-	switch (num[len - 1]) {
-	case 'K': case 'k': mult = 1; num[len - 1] = '\0'; break;
-	case 'M': case 'm': mult = 1024; num[len - 1] = '\0'; break;
-	case 'G': case 'g': mult = 1024 * 1024; num[len - 1] = '\0'; break;
-	default: break;
-	}
-	if (parse_u64(num, &v) < 0 || v > UINT64_MAX / mult / 1024)
-		return -EINVAL;
-	*kb = v * mult;
-	return 0;
-}
-
-static int read_input(const char *path, unsigned char **data, size_t *len)
-{
-	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
-	unsigned char *buf = NULL;
-	size_t cap = 0, n = 0;
-	struct stat st;
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			unsigned char *nb;
-
-			if (cap >= MAX_INPUT_BYTES) {
-				rc = -EFBIG;
-				break;
-			}
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				rc = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (rc < 0) {
-		free(buf);
-		return rc;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
-	return 0;
+	return WB_EXIT_USAGE;
 }
 
 static int add_copy_in(struct wb_job *job, const char *arg)
@@ -201,7 +105,7 @@ static int add_copy_in(struct wb_job *job, const char *arg)
 	job->files = nf;
 	f = &job->files[job->nfiles];
 	memset(f, 0, sizeof(*f));
-	rc = read_input(host, &f->data, &f->len);
+	rc = wb_cli_read_file(host, MAX_INPUT_BYTES, &f->data, &f->len);
 	if (rc < 0)
 		return usage_error("--copy-in: cannot read %s", host);
 	f->path = strdup(box);
@@ -287,16 +191,16 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 			c->job_fields = true;
 		switch (opt) {
 		case OPT_CPU:
-			if (parse_u64(optarg, &job->limits.cpu_ms) < 0)
+			if (wb_cli_parse_u64(optarg, &job->limits.cpu_ms) < 0)
 				return usage_error("--cpu: expected milliseconds, got \"%s\"", optarg);
 			break;
 		case OPT_WALL:
-			if (parse_u64(optarg, &job->limits.wall_ms) < 0)
+			if (wb_cli_parse_u64(optarg, &job->limits.wall_ms) < 0)
 				return usage_error("--wall: expected milliseconds, got \"%s\"", optarg);
 			c->wall_given = true;
 			break;
 		case OPT_PROCS:
-			if (parse_u64(optarg, &job->limits.procs) < 0)
+			if (wb_cli_parse_u64(optarg, &job->limits.procs) < 0)
 				return usage_error("--procs: expected a number, got \"%s\"", optarg);
 			break;
 		case OPT_MEMORY:
@@ -307,7 +211,7 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 				/* options[] lists the long options in enum order. */
 				fprintf(stderr, "warmbox run: --%s: bad SIZE \"%s\" (KiB, or a K/M/G suffix)\n",
 					options[opt - OPT_CPU].name, optarg);
-				return EXIT_USAGE;
+				return WB_EXIT_USAGE;
 			}
 			*(opt == OPT_MEMORY ? &job->limits.memory_kb : opt == OPT_OUTPUT ? &job->limits.output_kb
 				: opt == OPT_FSIZE ? &job->limits.file_size_kb : &job->limits.stack_kb) = v;
@@ -322,7 +226,7 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 		case OPT_STDIN:
 			free(job->stdin_data);
 			job->stdin_data = NULL;
-			if (read_input(optarg, &job->stdin_data, &job->stdin_len) < 0)
+			if (wb_cli_read_file(optarg, MAX_INPUT_BYTES, &job->stdin_data, &job->stdin_len) < 0)
 				return usage_error("--stdin: cannot read %s", optarg);
 			break;
 		case OPT_COPY_IN:
@@ -375,10 +279,10 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 		if (c->job_fields || optind < argc)
 			return usage_error("%s", "--job takes the whole job from the file: no other job options or PROGRAM");
 		wb_job_free(job);
-		rc = read_input(c->job_file, &text, &len);
+		rc = wb_cli_read_file(c->job_file, MAX_INPUT_BYTES, &text, &len);
 		if (rc < 0) {
 			fprintf(stderr, "warmbox run: --job %s: %s\n", c->job_file, strerror(-rc));
-			return EXIT_USAGE;
+			return WB_EXIT_USAGE;
 		}
 		rc = wb_job_parse((const char *)text, len, job, err, sizeof(err));
 		free(text);
@@ -465,12 +369,12 @@ static int print_result(struct wb_result *res)
 
 	if (!json) {
 		fprintf(stderr, "warmbox run: out of memory rendering the result\n");
-		return EXIT_SANDBOX;
+		return WB_EXIT_SANDBOX;
 	}
 	printf("%s\n", json);
 	free(json);
 	fflush(stdout);
-	return res->status == WB_STATUS_XX ? EXIT_SANDBOX : EXIT_OK;
+	return res->status == WB_STATUS_XX ? WB_EXIT_SANDBOX : WB_EXIT_OK;
 }
 
 /* warmbox learn's output: the policy on stdout, the counts and how the run
@@ -487,19 +391,19 @@ static int print_learned(const struct wb_job *job, struct wb_result *res)
 		fprintf(stderr, " (signal %d)", res->signal);
 	fprintf(stderr, "%s%s\n", res->error ? ": " : "", res->error ? res->error : "");
 	if (!res->learned)
-		return EXIT_SANDBOX;
+		return WB_EXIT_SANDBOX;
 	off = (size_t)snprintf(desc, sizeof(desc), "Learned by warmbox learn from one run of:");
 	for (size_t i = 0; i < job->argc && off < sizeof(desc); i++)
 		off += (size_t)snprintf(desc + off, sizeof(desc) - off, " %s", job->argv[i]);
 	if (off < sizeof(desc))
 		snprintf(desc + off, sizeof(desc) - off, " (status %s). Review before use: it allows every syscall that run made.",
 			 wb_status_name(res->status));
-	return wb_learn_print(res->learned, desc, stdout, stderr) < 0 ? EXIT_SANDBOX : EXIT_OK;
+	return wb_learn_print(res->learned, desc, stdout, stderr) < 0 ? WB_EXIT_SANDBOX : WB_EXIT_OK;
 }
 
 static int execute(struct wb_job *job, struct wb_policy *policy, bool trace, bool learn)
 {
-	struct run_ctx ctx = {.job = job, .policy = policy, .trace = trace, .learn = learn};
+	struct run_ctx ctx = {.job = job, .policy = policy, .trace = trace};
 	struct wb_slot_cfg cfg = {.idx = 0, .network = job->network, .binds = policy->binds,
 				  .nbinds = policy->nbinds};
 	struct wb_cgroup *cg = NULL;
@@ -551,7 +455,7 @@ out:
 			snprintf(ctx.why, sizeof(ctx.why), "sandbox: no result");
 		print_result(&xx);
 	}
-	return EXIT_SANDBOX;
+	return WB_EXIT_SANDBOX;
 }
 
 static int run_or_learn(int argc, char **argv, bool learn)
@@ -567,7 +471,7 @@ static int run_or_learn(int argc, char **argv, bool learn)
 	if (rc == 0 && c.help) {
 		wb_cli_run_usage(stdout);
 		wb_job_free(&job);
-		return EXIT_OK;
+		return WB_EXIT_OK;
 	}
 	if (rc != 0) {
 		wb_job_free(&job);
@@ -576,7 +480,7 @@ static int run_or_learn(int argc, char **argv, bool learn)
 	if (learn && job.ncopy_out) {
 		fprintf(stderr, "warmbox learn: --copy-out is not available while learning\n");
 		wb_job_free(&job);
-		return EXIT_USAGE;
+		return WB_EXIT_USAGE;
 	}
 	rc = wb_policy_load(wb_policy_dir(c.policies), job.policy, &policy, err, sizeof(err));
 	if (rc == 0 && learn)
@@ -584,7 +488,7 @@ static int run_or_learn(int argc, char **argv, bool learn)
 	if (rc < 0) {
 		fprintf(stderr, "warmbox %s: %s\n", learn ? "learn" : "run", err);
 		wb_job_free(&job);
-		return EXIT_USAGE;
+		return WB_EXIT_USAGE;
 	}
 	rc = execute(&job, &policy, c.trace, learn);
 	wb_policy_free(&policy);

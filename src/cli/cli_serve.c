@@ -163,12 +163,9 @@ static int load_policies(const char *dir, struct wb_policy **out, size_t *n, cha
 
 static int parse_count(const char *opt, const char *s, unsigned *v, unsigned min)
 {
-	char *end;
-	unsigned long n;
+	uint64_t n;
 
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (errno || *end || !*s || n < min || n > 100000) {
+	if (wb_cli_parse_u64(s, &n) < 0 || n < min || n > 100000) {
 		fprintf(stderr, "warmbox serve: --%s: expected a number from %u, got \"%s\"\n", opt, min, s);
 		return -EINVAL;
 	}
@@ -240,7 +237,7 @@ int wb_cli_serve(int argc, char **argv)
 	struct wb_cgroup *cg = NULL;
 	enum wb_log_level level;
 	static struct serve sv;
-	int opt, rc = 2;
+	int opt, rc = WB_EXIT_USAGE;
 
 	optind = 1;
 	opterr = 0;
@@ -250,23 +247,20 @@ int wb_cli_serve(int argc, char **argv)
 		case 'l': scfg.listen = optarg; break;
 		case 'p': policies_dir = optarg; break;
 		case 't': pcfg.trace = true; break;
-		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes, 1) < 0) return 2; break;
-		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs, 1) < 0) return 2; break;
-		case 'q': if (parse_count("queue", optarg, &pcfg.queue_max, 0) < 0) return 2; break;
-		case 'r': if (parse_count("recycle", optarg, &pcfg.recycle_after, 0) < 0) return 2; break;
-		case 'c': if (parse_count("max-connections", optarg, &scfg.max_connections, 1) < 0) return 2; break;
-		case 'I': if (parse_count("idle-timeout", optarg, &secs, 1) < 0) return 2; scfg.idle_ms = secs * 1000; break;
-		case 'W': if (parse_count("write-timeout", optarg, &secs, 1) < 0) return 2; scfg.write_ms = secs * 1000; break;
-		case 'S': if (parse_count("stop-timeout", optarg, &secs, 0) < 0) return 2; scfg.drain_ms = secs * 1000; break;
+		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes, 1) < 0) return WB_EXIT_USAGE; break;
+		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs, 1) < 0) return WB_EXIT_USAGE; break;
+		case 'q': if (parse_count("queue", optarg, &pcfg.queue_max, 0) < 0) return WB_EXIT_USAGE; break;
+		case 'r': if (parse_count("recycle", optarg, &pcfg.recycle_after, 0) < 0) return WB_EXIT_USAGE; break;
+		case 'c': if (parse_count("max-connections", optarg, &scfg.max_connections, 1) < 0) return WB_EXIT_USAGE; break;
+		case 'I': if (parse_count("idle-timeout", optarg, &secs, 1) < 0) return WB_EXIT_USAGE; scfg.idle_ms = secs * 1000; break;
+		case 'W': if (parse_count("write-timeout", optarg, &secs, 1) < 0) return WB_EXIT_USAGE; scfg.write_ms = secs * 1000; break;
+		case 'S': if (parse_count("stop-timeout", optarg, &secs, 0) < 0) return WB_EXIT_USAGE; scfg.drain_ms = secs * 1000; break;
 		case 'm': {
-			char *end;
-			unsigned long long v = strtoull(optarg, &end, 10);
+			uint64_t v;
 
-			if (*end == 'K' || *end == 'k') v <<= 10, end++;
-			else if (*end == 'M' || *end == 'm') v <<= 20, end++;
-			if (*end || v < 1024 || v > (1ull << 30)) {
+			if (wb_cli_parse_size(optarg, 1, &v) < 0 || v < 1024 || v > (1ull << 30)) {
 				fprintf(stderr, "warmbox serve: --max-request: expected 1K to 1024M, got \"%s\"\n", optarg);
-				return 2;
+				return WB_EXIT_USAGE;
 			}
 			scfg.max_request = (size_t)v;
 			break;
@@ -275,7 +269,7 @@ int wb_cli_serve(int argc, char **argv)
 			if (wb_cli_parse_size_kb(optarg, &scfg.max_output_kb) < 0 || scfg.max_output_kb < 1 ||
 			    scfg.max_output_kb > WB_MAX_OUTPUT_KB) {
 				fprintf(stderr, "warmbox serve: --max-output: expected 1K to 1G, got \"%s\"\n", optarg);
-				return 2;
+				return WB_EXIT_USAGE;
 			}
 			break;
 		case 'M':
@@ -283,28 +277,28 @@ int wb_cli_serve(int argc, char **argv)
 			    max_memory_kb > (SIZE_MAX >> 11)) {
 				fprintf(stderr, "warmbox serve: --max-memory: expected a size of at least 1M, got \"%s\"\n",
 					optarg);
-				return 2;
+				return WB_EXIT_USAGE;
 			}
 			break;
 		case 'L':
 			if (wb_log_parse_level(optarg, &level) < 0) {
 				fprintf(stderr, "warmbox serve: --log-level: expected error, warn, info or debug\n");
-				return 2;
+				return WB_EXIT_USAGE;
 			}
 			wb_log_set_level(level);
 			break;
 		case 'h':
 			wb_cli_serve_usage(stdout);
-			return 0;
+			return WB_EXIT_OK;
 		default:
 			fprintf(stderr, "warmbox serve: unknown or incomplete option \"%s\" (see: warmbox help serve)\n",
 				argv[optind - 1]);
-			return 2;
+			return WB_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "warmbox serve: unexpected argument \"%s\"\n", argv[optind]);
-		return 2;
+		return WB_EXIT_USAGE;
 	}
 	if (cpus < 1)
 		cpus = 1;
@@ -318,13 +312,13 @@ int wb_cli_serve(int argc, char **argv)
 		socket_path = wb_cli_default_socket(sockbuf, sizeof(sockbuf));
 	policies_dir = wb_policy_dir(policies_dir);
 	if (load_policies(policies_dir, &pols, &npols, &binds, &nbinds) < 0)
-		return 2;
+		return WB_EXIT_USAGE;
 	scfg.max_memory = max_memory_kb ? (size_t)max_memory_kb << 10 : default_max_memory();
 	if (scfg.max_memory < scfg.max_request + (size_t)(2 * scfg.max_output_kb << 10)) {
 		fprintf(stderr, "warmbox serve: --max-memory %zuM cannot hold one request of --max-request (%zuM) "
 			"and one job's output at --max-output (%lluM per stream): raise it or lower them\n",
 			scfg.max_memory >> 20, scfg.max_request >> 20, (unsigned long long)scfg.max_output_kb >> 10);
-		return 2;
+		return WB_EXIT_USAGE;
 	}
 	fd_room = raise_nofile(pcfg.zygotes);
 	if (!scfg.max_connections)
@@ -358,7 +352,7 @@ int wb_cli_serve(int argc, char **argv)
 	wb_log(WB_LOG_INFO, "serving on %s%s%s: %u zygotes, %u jobs at once, queue %u, %zu policies, %s accounting",
 	       socket_path, scfg.listen ? " and tcp " : "", scfg.listen ? scfg.listen : "", pcfg.zygotes,
 	       pcfg.max_jobs, pcfg.queue_max, npols, cg ? (wb_cgroup_mode(cg) == WB_ACCT_CGROUP_V2 ? "cgroup-v2" : "cgroup-v1") : "rlimit");
-	rc = 0;
+	rc = WB_EXIT_OK;
 	uv_run(&sv.loop, UV_RUN_DEFAULT);
 	goto out;
 stop:

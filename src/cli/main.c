@@ -37,18 +37,18 @@ static int list_policies(int argc, char **argv)
 		dir = argv[2];
 	else if (argc != 1) {
 		fputs("usage: warmbox policies [--policies DIR]\n", stderr);
-		return 2;
+		return WB_EXIT_USAGE;
 	}
 	dir = wb_policy_dir(dir);
 	rc = wb_policy_names(dir, &names, &n);
 	if (rc < 0) {
 		fprintf(stderr, "warmbox policies: %s: %s\n", dir, strerror(-rc));
-		return 2;
+		return WB_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < n; i++)
 		printf("%s\n", names[i]);
 	wb_policy_names_free(names, n);
-	return 0;
+	return WB_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -57,11 +57,11 @@ int main(int argc, char **argv)
 
 	if (!cmd) {
 		usage(stderr);
-		return 2;
+		return WB_EXIT_USAGE;
 	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
 		printf("warmbox %s\n", WB_VERSION);
-		return 0;
+		return WB_EXIT_OK;
 	}
 	if (strcmp(cmd, "run") == 0)
 		return wb_cli_run(argc - 1, argv + 1);
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 			wb_cli_client_usage(stdout);
 		else
 			usage(stdout);
-		return 0;
+		return WB_EXIT_OK;
 	}
 	if (strcmp(cmd, "serve") == 0)
 		return wb_cli_serve(argc - 1, argv + 1);
@@ -88,11 +88,7 @@ int main(int argc, char **argv)
 		return wb_cli_submit(argc - 1, argv + 1);
 	if (strcmp(cmd, "stats") == 0)
 		return wb_cli_stats(argc - 1, argv + 1);
-	if (strcmp(cmd, "learn") == 0) {
-		fprintf(stderr, "warmbox: '%s' is not available in this version\n", cmd);
-		return 2;
-	}
 	fprintf(stderr, "warmbox: unknown command '%s'\n", cmd);
 	usage(stderr);
-	return 2;
+	return WB_EXIT_USAGE;
 }

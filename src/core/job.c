@@ -16,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
 /* Where messages go: the caller's buffer, possibly NULL or zero-sized. */
 struct err {
 	char *buf;
@@ -127,7 +124,7 @@ static const char *path_problem(const char *p)
 	if (!p || !*p)
 		return "must not be empty";
 	if (strnlen(p, WB_MAX_PATH + 1) > WB_MAX_PATH)
-		return "longer than " STR(WB_MAX_PATH) " bytes";
+		return "longer than " WB_STR(WB_MAX_PATH) " bytes";
 	if (p[0] == '/')
 		return "absolute paths are not allowed";
 	for (c = p;; c = end + 1) {

@@ -9,6 +9,11 @@
 
 #define WB_ERR_LEN 256
 
+/* A numeric macro as a string literal, for messages and mount options
+ * that name a bound: WB_STR(WB_MAX_PATH) is "4096". */
+#define WB_STR_(x) #x
+#define WB_STR(x) WB_STR_(x)
+
 /* Defaults, documented in README.md "Job". */
 #define WB_DEFAULT_CPU_MS 1000
 #define WB_DEFAULT_WALL_MS 3000

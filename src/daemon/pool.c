@@ -3,13 +3,13 @@
  * jobs wait in a bounded queue, one FIFO per client served in turn
  * (fairq.h), until a slot is idle. */
 #include "daemon/pool.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "manager/idlock.h"
@@ -52,14 +52,6 @@ struct wb_pool {
 	void *closed_data;
 	struct wb_stats stats;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Finished jobs' cgroups, removed on libuv's thread pool: an rmdir of a v1
  * memory cgroup waits ~10 ms for an RCU grace period, which on the loop
@@ -238,8 +230,8 @@ static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 		pool->stats.cancelled++;
 	else if (res) {
 		pool->stats.by_status[res->status]++;
-		lat = (now_ns() - pj->submitted_ns) / 1000;
-		run = (now_ns() - pj->dispatched_ns) / 1000;
+		lat = (wb_clock_now_ns() - pj->submitted_ns) / 1000;
+		run = (wb_clock_now_ns() - pj->dispatched_ns) / 1000;
 		wb_hist_add(&pool->stats.latency, lat);
 		wb_hist_add(&pool->stats.overhead, run > res->wall_ms * 1000 ? run - res->wall_ms * 1000 : 0);
 	}
@@ -295,7 +287,7 @@ static void dispatch(struct wb_pool *pool)
 			continue;
 		}
 		pj->slot = ps;
-		pj->dispatched_ns = now_ns();
+		pj->dispatched_ns = wb_clock_now_ns();
 		ps->running = pj;
 		ps->state = PS_BUSY;
 		pool->running++;
@@ -335,7 +327,7 @@ int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool
 		return -ENOMEM;
 	pool->loop = loop;
 	pool->cfg = *cfg;
-	pool->stats.started_ns = now_ns();
+	pool->stats.started_ns = wb_clock_now_ns();
 	pool->slots = calloc(cfg->zygotes, sizeof(*pool->slots));
 	if (!pool->slots) {
 		free(pool);
@@ -383,7 +375,7 @@ int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj)
 		return -EAGAIN;
 	pj->slot = NULL;
 	pj->cancelled = false;
-	pj->submitted_ns = now_ns();
+	pj->submitted_ns = wb_clock_now_ns();
 	wb_fairq_push(&pool->queue, pj->source, &pj->item);
 	dispatch(pool);
 	return 0;

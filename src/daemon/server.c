@@ -3,6 +3,7 @@
  * written as they come, and a client that does not read them stops being
  * read (bounded memory). */
 #include "daemon/server.h"
+#include "core/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
@@ -328,11 +328,9 @@ static void send_stats(struct conn *c)
 	struct wb_pool_state st;
 	struct wb_stats *s = wb_pool_stats(c->srv->pool);
 	cJSON *o = cJSON_CreateObject(), *by;
-	struct timespec ts;
 	char *json;
 
 	wb_pool_state(c->srv->pool, &st);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	cJSON_AddStringToObject(o, "op", "stats");
 	cJSON_AddNumberToObject(o, "zygotes", st.zygotes);
 	cJSON_AddNumberToObject(o, "warm", st.warm);
@@ -354,8 +352,7 @@ static void send_stats(struct conn *c)
 	cJSON_AddNumberToObject(o, "memory_used", (double)c->srv->mem_used);
 	cJSON_AddNumberToObject(o, "memory_max", (double)c->srv->cfg.max_memory);
 	cJSON_AddNumberToObject(o, "uptime_s",
-				(double)(((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
-					  s->started_ns) / 1000000000ull));
+				(double)((wb_clock_now_ns() - s->started_ns) / 1000000000ull));
 	json = cJSON_PrintUnformatted(o);
 	if (json)
 		send_line(c, json);

@@ -2,6 +2,7 @@
  * wait. Job stage: files, fork the program, watch its limits, reap every
  * process, copy files out from inside the job's own mounts, report. */
 #include "inside/jobinit.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +39,6 @@
 #include "proto/wire.h"
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
-#define WB_STR2(x) #x
-#define WB_STR(x) WB_STR2(x)
 #if defined(__x86_64__)
 #define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
 #define X32_SYSCALL_BIT 0x40000000u
@@ -72,14 +71,6 @@ struct job {
 	bool manager_gone;
 	int took;                /* pipe to the zygote, -1 once written */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int mount_tmpfs(const char *dir, const char *opts, unsigned long remount)
 {
@@ -211,7 +202,7 @@ static uint64_t cpu_used(struct job *j)
 static void note_status(struct job *j, int status)
 {
 	j->done = true;
-	j->res.wall_ns = now_ns() - j->start_ns;
+	j->res.wall_ns = wb_clock_now_ns() - j->start_ns;
 	if (WIFEXITED(status)) {
 		j->res.flags |= WB_RES_EXITED;
 		j->res.exit_code = WEXITSTATUS(status);
@@ -280,11 +271,7 @@ static bool on_manager(struct job *j)
 		j->manager_gone = true;
 		return true;
 	}
-	if (n == (ssize_t)sizeof(type) && type == WB_MSG_KILL) {
-		j->res.flags |= WB_RES_KILLED;
-		return true;
-	}
-	return false;
+	return n == (ssize_t)sizeof(type) && type == WB_MSG_KILL;
 }
 
 /* Waits for the program, enforcing the CPU and wall limits. CPU time grows
@@ -299,7 +286,7 @@ static void watch(struct job *j)
 	while (!j->done) {
 		struct pollfd pfd[4];
 		nfds_t n = 0;
-		uint64_t elapsed = now_ns() - j->start_ns, used = cpu_used(j), wait;
+		uint64_t elapsed = wb_clock_now_ns() - j->start_ns, used = cpu_used(j), wait;
 		struct timespec ts;
 
 		if (elapsed >= wall_limit) {
@@ -411,7 +398,7 @@ static int start_program(struct job *j)
 		.nproc_extra = j->msg.nproc_extra,
 		.bpf = j->spec.bpf, .bpf_len = j->spec.bpf_len, .trace = j->res.trace,
 	};
-	j->start_ns = now_ns();
+	j->start_ns = wb_clock_now_ns();
 	/* Sharing our memory until execve spares copying the page tables
 	 * (~100 us); we are suspended meanwhile, so nothing races on it. */
 	j->pid = clone(program_main, program_stack + PROGRAM_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
@@ -455,9 +442,9 @@ static void finish(struct job *j)
 	 * namespace, whatever it did to hide (setsid, double fork). */
 	kill(-1, SIGKILL);
 	reap(j, 0);
-	j->res.trace[WB_TRACE_REAPED] = now_ns();
+	j->res.trace[WB_TRACE_REAPED] = wb_clock_now_ns();
 	if (!j->res.wall_ns)
-		j->res.wall_ns = now_ns() - j->start_ns;
+		j->res.wall_ns = wb_clock_now_ns() - j->start_ns;
 	if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
 		j->res.cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
 				(uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
@@ -491,7 +478,7 @@ static int run(struct job *j)
 		sandbox_failed(j, WB_STAGE_JOB_DECODE, ENOMEM);
 		return -ENOMEM;
 	}
-	j->res.trace[WB_TRACE_DECODED] = now_ns();
+	j->res.trace[WB_TRACE_DECODED] = wb_clock_now_ns();
 	j->boxfd = open("/box", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (j->boxfd < 0) {
 		sandbox_failed(j, WB_STAGE_FILES, errno);
@@ -503,7 +490,7 @@ static int run(struct job *j)
 			return rc;
 		}
 	}
-	j->res.trace[WB_TRACE_FILES] = now_ns();
+	j->res.trace[WB_TRACE_FILES] = wb_clock_now_ns();
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
@@ -577,7 +564,7 @@ static void report(struct job *j)
 	 * an unmount costs tens of microseconds. */
 	drop_if_used("/box");
 	drop_if_used("/tmp");
-	j->res.trace[WB_TRACE_REPORT] = now_ns();
+	j->res.trace[WB_TRACE_REPORT] = wb_clock_now_ns();
 	wb_fdpass_send(j->sock, &j->res, sizeof(j->res), &out, out >= 0 ? 1 : 0);
 }
 
@@ -626,7 +613,7 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *join_fds, size_t nj
 	n = wb_fdpass_recv(ctl, &j.msg, sizeof(j.msg), j.fds, &j.nfds);
 	if (n <= 0)
 		_exit(0); /* the manager closed the zygote */
-	j.res.trace[WB_TRACE_RECV] = now_ns();
+	j.res.trace[WB_TRACE_RECV] = wb_clock_now_ns();
 	j.took = took;
 	close(ctl);
 	if (n != (ssize_t)sizeof(j.msg)) {

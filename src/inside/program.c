@@ -1,6 +1,7 @@
 /* program.c: the program's pre-exec recipe, in order, as DESIGN.md lists it.
  * Runs in a child of the job init; async-signal-safe only, no allocation. */
 #include "inside/program.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proto/fdpass.h"
@@ -71,14 +71,6 @@ static int setup_fds(const struct wb_exec *x)
 	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
 		return -errno;
 	return 0;
-}
-
-static void stamp(uint64_t *at)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	*at = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int raise_oom_score(void)
@@ -164,7 +156,7 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	struct wb_handoff h = {.kind = WB_HANDOFF_LISTENER};
 	int rc, listener;
 
-	stamp(&x->trace[WB_TRACE_CLONED]);
+	x->trace[WB_TRACE_CLONED] = wb_clock_now_ns();
 	report_fd = x->handoff;
 	/* A session of its own, without a controlling terminal: TIOCSTI
 	 * reaches nobody's terminal, and kill(0) stays inside the job. */
@@ -174,7 +166,7 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	if ((rc = setup_fds(x)) < 0)
 		fail(WB_STAGE_FDS, -rc);
 	report_fd = WB_POLICY_HANDOFF_FD;
-	stamp(&x->trace[WB_TRACE_FDS]);
+	x->trace[WB_TRACE_FDS] = wb_clock_now_ns();
 	if (chdir(x->cwd) < 0)
 		fail(WB_STAGE_CHDIR, errno);
 	umask(022);
@@ -192,12 +184,12 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 		fail(WB_STAGE_OOM_SCORE, -rc);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(WB_STAGE_CAPS, errno);
-	stamp(&x->trace[WB_TRACE_CREDS]);
+	x->trace[WB_TRACE_CREDS] = wb_clock_now_ns();
 	/* Stamped before the filter, not after: where the vDSO cannot read the
 	 * clock (a VM whose clocksource it does not support), clock_gettime is
 	 * a real syscall, and after the filter it would wait on the job init,
 	 * which waits for our execve (a deadlock under warmbox learn). */
-	stamp(&x->trace[WB_TRACE_EXEC]);
+	x->trace[WB_TRACE_EXEC] = wb_clock_now_ns();
 	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
 		fail(WB_STAGE_SECCOMP, errno);

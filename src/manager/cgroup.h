@@ -36,11 +36,11 @@ void wb_cgroup_close(struct wb_cgroup *cg);
  * kernel (v2's memory.peak cannot be reset before 6.12) and no page cache
  * an earlier job read is charged to it (which a reset would not undo). */
 int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct wb_cgroup_slot **slot);
-/* Closes it; a per-job cgroup is removed, later if its processes are still
- * exiting. NULL is a no-op. */
+/* Closes it and puts its directories on the graves list (below), to be
+ * removed off the caller's loop. NULL is a no-op. */
 void wb_cgroup_slot_close(struct wb_cgroup_slot *slot);
 
-/* Before a job: applies its limits, resets the peak, takes the CPU baseline. */
+/* Before a job: applies its limits and takes the CPU baseline. */
 int wb_cgroup_slot_prepare(struct wb_cgroup_slot *slot, const struct wb_limits *lim,
 			   uint64_t *cpu_base_ns);
 /* The descriptors the program writes "0" into to join the slot, and the one

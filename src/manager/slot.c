@@ -2,6 +2,7 @@
  * namespaces, uid maps from outside), feeding it jobs with their fds, and
  * collecting output, the job init's report and the cgroup's figures. */
 #include "manager/slot.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proto/clone3.h"
@@ -76,14 +76,6 @@ struct wb_slot {
 	struct run *run;
 	char why[256];           /* why the zygote is gone */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 const char *wb_accounting_name(enum wb_accounting mode)
 {
@@ -575,7 +567,7 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	msg.nproc_extra = geteuid() == 0 ? 0 : ROOTLESS_HELPERS;
 	msg.cpu_base_ns = r->cpu_base;
 	msg.spec_len = spec_len;
-	msg.flags = (trace ? WB_JOB_TRACE : 0) | (policy->learn ? WB_JOB_LEARN : 0);
+	msg.flags = policy->learn ? WB_JOB_LEARN : 0;
 	fds[nfds++] = spec;
 	fds[nfds++] = sp[1];
 	fds[nfds++] = in;
@@ -589,7 +581,7 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	r->out_fd = out[0];
 	r->err_fd = err[0];
 	if ((rc = init_run_handles(r, s->loop)) == 0) {
-		r->sent_ns = msg.sent_ns = now_ns();
+		r->sent_ns = msg.sent_ns = wb_clock_now_ns();
 		rc = wb_fdpass_send(s->ctl, &msg, sizeof(msg), fds, nfds);
 	}
 	close_fds((int[]){spec, in, sp[1], out[1], err[1]}, 5);

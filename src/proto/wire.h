@@ -31,8 +31,6 @@ enum wb_stage {
 	WB_STAGE_JOB_DECODE,
 	WB_STAGE_FILES,
 	WB_STAGE_FORK,
-	WB_STAGE_HANDOFF,
-	WB_STAGE_WAIT,
 	WB_STAGE_COPY_OUT,
 	WB_STAGE_OOM_SCORE,
 	WB_STAGE_FDS,
@@ -70,7 +68,6 @@ struct wb_msg_cgroup {
 	uint32_t into;
 };
 
-#define WB_JOB_TRACE 0x1u
 #define WB_JOB_CPU_FD 0x2u       /* a cgroup CPU usage fd follows the std fds */
 #define WB_JOB_LEARN 0x4u        /* warmbox learn: answer and count every notification */
 
@@ -106,7 +103,6 @@ enum wb_trace_point {
 #define WB_RES_TL_CPU 0x1u
 #define WB_RES_TL_WALL 0x2u
 #define WB_RES_SECCOMP 0x4u
-#define WB_RES_KILLED 0x8u       /* ended on the manager's WB_MSG_KILL */
 #define WB_RES_EXITED 0x10u      /* the program exited (else it was signalled) */
 #define WB_RES_EXEC_FAILED 0x20u /* chdir or execve failed: RE 127 */
 #define WB_RES_COPY_OUT 0x40u    /* a copy-out memfd is attached */

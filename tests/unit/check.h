@@ -28,10 +28,12 @@ static int check_run, check_failed;
 	}                                                                   \
 } while (0)
 
+/* The exit status: a test that checked nothing proved nothing, and fails. */
 static inline int check_report(const char *name)
 {
-	fprintf(stderr, "%s: %d checks, %d failed\n", name, check_run, check_failed);
-	return check_failed ? 1 : 0;
+	fprintf(stderr, "%s: %d checks, %d failed%s\n", name, check_run, check_failed,
+		check_run ? "" : ": no checks ran");
+	return check_failed || !check_run ? 1 : 0;
 }
 
 #endif
