@@ -21,10 +21,6 @@
 #include "manager/userns.h"
 #include "proto/wire.h"
 
-/* Where the std and handoff fds wait before landing on 0..3, so that no
- * dup2 can overwrite a source that has not been moved yet. */
-#define PARK_FD 100
-
 /* The handoff socket: x->handoff until setup_fds moves it to fd 3. This
  * process is a fork of the single-threaded job init: the static is ours. */
 static int report_fd = -1;
@@ -55,20 +51,12 @@ static void reset_signals(void)
 static int setup_fds(const struct wb_exec *x)
 {
 	int src[4] = {x->stdio[0], x->stdio[1], x->stdio[2], x->handoff};
-	int parked[4];
+	int rc = wb_fdpass_place(src, 4, 0);
 
-	for (int i = 0; i < 4; i++) {
-		parked[i] = fcntl(src[i], F_DUPFD_CLOEXEC, PARK_FD);
-		if (parked[i] < 0)
-			return -errno;
-	}
-	for (int i = 0; i < 4; i++)
-		if (dup2(parked[i], i) < 0)
-			return -errno;
+	if (rc < 0)
+		return rc;
 	/* The handoff must vanish at execve: the program never sees it. */
 	if (fcntl(WB_POLICY_HANDOFF_FD, F_SETFD, FD_CLOEXEC) < 0)
-		return -errno;
-	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
 		return -errno;
 	return 0;
 }

@@ -3,8 +3,10 @@
 #include "proto/fdpass.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 union cmsg_space {
@@ -83,4 +85,23 @@ ssize_t wb_fdpass_recv(int sock, void *buf, size_t len, int *fds, size_t *nfds)
 		return -EMSGSIZE;
 	}
 	return n;
+}
+
+int wb_fdpass_place(const int *fds, int n, int first)
+{
+	int parked[WB_FDPASS_MAX];
+
+	if (n < 0 || n > WB_FDPASS_MAX || first < 0)
+		return -EINVAL;
+	/* Parked above every target first, so no dup2 overwrites a source
+	 * that is itself one of the targets. */
+	for (int i = 0; i < n; i++)
+		if ((parked[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, first + n)) < 0)
+			return -errno;
+	for (int i = 0; i < n; i++)
+		if (dup2(parked[i], first + i) < 0)
+			return -errno;
+	if (syscall(SYS_close_range, (unsigned)(first + n), ~0U, 0) < 0)
+		return -errno;
+	return 0;
 }

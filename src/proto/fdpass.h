@@ -16,4 +16,9 @@ int wb_fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t
  * descriptors are closed then). Received fds are close-on-exec. */
 ssize_t wb_fdpass_recv(int sock, void *buf, size_t len, int *fds, size_t *nfds);
 
+/* In a child about to become something else: moves fds[i] to first + i,
+ * without close-on-exec, and closes every descriptor from first + n up.
+ * Those below first stay. At most WB_FDPASS_MAX. 0 or -errno. */
+int wb_fdpass_place(const int *fds, int n, int first);
+
 #endif
