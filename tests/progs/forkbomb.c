@@ -1,6 +1,6 @@
 /* forkbomb: every process forks forever (and spins on EAGAIN).
- * Expected: with --procs 8 the job still ends within its wall limit (RE, SG,
- * TL or OK are all acceptable) and the next job runs normally.
+ * Expected: with --procs 8 and --cpu 1000 the job is TL within its wall
+ * limit, nothing of it is left, and the next job runs normally.
  * Refuses to run outside a pid namespace. */
 #include <stdio.h>
 #include <unistd.h>

@@ -3,8 +3,9 @@
  * leaves them behind, printing "NAME=created" or "NAME=fail ERR"; "check"
  * looks for them in a later job, printing "NAME=found" or "NAME=absent", and
  * exits 1 if any was found.
- * Expected: create OK, or SV when the policy refuses shmget/mq_open (then
- * nothing can leak through them); check OK with everything absent.
+ * Expected under the default policy: create files OK, create shm and mq SV
+ * (shmget and mq_open refused: nothing can leak through them); check OK
+ * with everything absent.
  * Refuses to run outside a pid namespace (it would leave its objects on the
  * host). */
 #include <errno.h>
