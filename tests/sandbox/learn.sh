@@ -9,8 +9,16 @@ pol=$WB_TMP/learned
 mkdir -p "$pol"
 chmod 755 "$pol"
 
-wb_run learn -- /bin/ls -l /
+# Every syscall goes through the job init while learning: under emulation
+# (the VM suite) that can take seconds, and a run cut short by a limit
+# would learn only part of what ls needs.
+wb_run learn --cpu 20000 --wall 60000 -- /bin/ls -l /
 expect_rc 0 "learn /bin/ls: exit status 0"
+if printf '%s' "$ERR" | grep -q '^warmbox learn: the program ended OK (exit code 0)$'; then
+	pass "learn /bin/ls: the learning run ended OK"
+else
+	fail "learn /bin/ls: the learning run ended OK" "$(printf '%s' "$ERR" | head -1)"
+fi
 if printf '%s' "$OUT" | jq -e '.default_action == "kill" and (.allow | index("execve")) and (.allow | length > 10)' >/dev/null 2>&1; then
 	pass "learn /bin/ls: stdout is a policy allowing execve and what ls used ($(jf '.allow | length') syscalls)"
 else
