@@ -45,7 +45,6 @@ MAX_LINES = 600
 # Over MAX_LINES today: the ceiling each may not pass until it is split.
 OVER = {
     "core/job.c": 847,
-    "inside/jobinit.c": 630,
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
