@@ -343,6 +343,25 @@ static int parse_binds(const char *name, const cJSON *binds, struct wb_policy *p
 	return 0;
 }
 
+/* cJSON keeps every duplicate key and answers lookups with the first: a
+ * policy saying "allow" twice would be read half. Refused, as in jobs. */
+static bool given_before(const cJSON *object, const cJSON *item)
+{
+	for (const cJSON *q = object->child; q && q != item; q = q->next)
+		if (strcmp(q->string, item->string) == 0)
+			return true;
+	return false;
+}
+
+/* Messages quote names from the file, which may hold control characters:
+ * an error is one line whatever the file says. */
+static void one_line(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < errlen && err[i]; i++)
+		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+			err[i] = '?';
+}
+
 int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_policy *p,
 		    char *err, size_t errlen)
 {
@@ -360,6 +379,11 @@ int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_po
 	cJSON_ArrayForEach(field, root) {
 		const char *k = field->string;
 
+		if (given_before(root, field)) {
+			snprintf(err, errlen, "%s: \"%s\" given twice", name, k);
+			rc = -EINVAL;
+			goto out;
+		}
 		if (strcmp(k, "description") == 0) {
 			if (!cJSON_IsString(field)) {
 				snprintf(err, errlen, "%s: description: must be a string", name);
@@ -390,9 +414,15 @@ int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_po
 				rc = -EINVAL;
 				goto out;
 			}
-			cJSON_ArrayForEach(g, field)
+			cJSON_ArrayForEach(g, field) {
+				if (given_before(field, g)) {
+					snprintf(err, errlen, "%s: errno: \"%s\" given twice", name, g->string);
+					rc = -EINVAL;
+					goto out;
+				}
 				if ((rc = check_string_array(name, "errno", g, err, errlen)) < 0)
 					goto out;
+			}
 			errnos = field;
 		} else if (strcmp(k, "binds") == 0) {
 			if ((rc = check_string_array(name, "binds", field, err, errlen)) < 0)
@@ -422,8 +452,10 @@ int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_po
 	rc = compile(name, allow, errnos, p, err, errlen);
 out:
 	cJSON_Delete(root);
-	if (rc < 0)
+	if (rc < 0) {
 		wb_policy_free(p);
+		one_line(err, errlen);
+	}
 	return rc;
 }
 

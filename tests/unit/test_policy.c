@@ -51,6 +51,12 @@ static void test_errors(void)
 	refused("{\"allow\":[\"read\"],\"errno\":{\"ENOTANERRNO\":[\"socket\"]}}", "errno", "ENOTANERRNO");
 	refused("{\"allow\":[\"read\"],\"default_action\":\"allow\"}", "default_action", NULL);
 	refused("{\"allow\":[\"read\"],\"alow\":[]}", "unknown field", "alow");
+	/* A control character in a quoted name does not break the line. */
+	refused("{\"allow\":[\"read\"],\"a\\nb\":[]}", "unknown field", "\"a?b\"");
+	/* cJSON would keep both and read the first: refused instead. */
+	refused("{\"allow\":[\"read\",\"execve\"],\"allow\":[\"socket\"]}", "\"allow\" given twice", NULL);
+	refused("{\"allow\":[\"execve\"],\"errno\":{\"EPERM\":[\"socket\"],\"EPERM\":[]}}",
+		"errno: \"EPERM\" given twice", NULL);
 	refused("{\"allow\":\"read\"}", "allow", "array");
 	refused("{\"allow\":[1]}", "allow[0]", NULL);
 	refused("{\"allow\":[\"socket if arg9 == 1\"]}", "bad entry", "arg9");
