@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: the normal build and the ASan+UBSan build, each with
 # every ctest label (unit, sandbox, hostile, rootless; the slow languages and
-# soak tests in the normal build only), then the job-parser fuzzer for a
-# bounded time, then the VM suite (tests/vm/run.sh: cgroup v2 on Debian 12's
+# soak tests in the normal build only), then the fuzzers (job parser,
+# NDJSON framing, wire decoders, policy parser) for a bounded time, then the
+# VM suite (tests/vm/run.sh: cgroup v2 on Debian 12's
 # own kernel and bookworm-backports', root and rootless, and the systemd
 # unit). Exits non-zero if anything failed.
 set -euo pipefail
@@ -23,13 +24,20 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   ctest --test-dir build-asan --output-on-failure -E 'languages|soak' || status=1
 
 if command -v clang >/dev/null; then
-  echo "== fuzz: job parser, ${fuzz_seconds}s"
+  # The job parser gets the most time: it reads every client's request.
   # A failure here must not stop the VM suite below from running.
+  targets="fuzz_job fuzz_ndjson fuzz_wire fuzz_policy"
+  # shellcheck disable=SC2086 # a list of targets
   if cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWB_FUZZ=ON &&
-    cmake --build build-fuzz -j"$jobs" --target fuzz_job; then
-    bash tests/fuzz/run.sh build-fuzz/tests/fuzz/fuzz_job "$fuzz_seconds" || status=1
+    cmake --build build-fuzz -j"$jobs" --target $targets; then
+    for t in $targets; do
+      secs=$fuzz_seconds
+      [ "$t" = fuzz_job ] || secs=$(( (fuzz_seconds + 2) / 3 ))
+      echo "== fuzz: $t, ${secs}s"
+      bash tests/fuzz/run.sh "build-fuzz/tests/fuzz/$t" "$secs" || status=1
+    done
   else
-    echo "== fuzz: the fuzz target did not build"
+    echo "== fuzz: the fuzz targets did not build"
     status=1
   fi
 else

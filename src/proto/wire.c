@@ -198,6 +198,10 @@ static const void *get_blob(struct dec *d, size_t *len)
 	if (d->len - d->off < padded)
 		goto bad;
 	at = d->p + d->off;
+	/* Paths are used as C strings: the terminator the encoder wrote must
+	 * be there, or a malformed record reads past its blob. */
+	if (((const char *)at)[n] != '\0')
+		goto bad;
 	d->off += padded;
 	if (len)
 		*len = n;
