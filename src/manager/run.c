@@ -232,7 +232,7 @@ static int open_stdin(const struct wb_job *job)
 	/* Sealed: a reopen of /proc/self/fd/0 for writing must not let the
 	 * program rewrite its input either. Then a read-only reopen, so that
 	 * fd 0 itself is not writable. */
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+	if (fcntl(fd, F_ADD_SEALS, WB_WIRE_SEALS) < 0) {
 		int err = errno;
 
 		close(fd);

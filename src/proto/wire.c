@@ -153,7 +153,7 @@ int wb_wire_encode(const struct wb_job *job, const struct wb_policy *policy, siz
 	}
 	rc = wb_wire_write_all(fd, e.buf, e.len);
 	/* Sealed, the spec cannot change under the job init once sent. */
-	if (rc == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+	if (rc == 0 && fcntl(fd, F_ADD_SEALS, WB_WIRE_SEALS) < 0)
 		rc = -errno;
 	if (rc < 0) {
 		close(fd);
