@@ -127,6 +127,22 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, const struct entry *e)
 	return seccomp_rule_add(ctx, action, nr, 0);
 }
 
+/* The syscalls of the handoff rules, which the policy may also list
+ * itself (then its rule stands and ours is left out). */
+enum handoff_call { H_SENDMSG, H_WRITE, H_EXIT_GROUP, H_EXIT, H_RESTART, H_CALLS };
+
+static const char *const handoff_names[H_CALLS] = {
+	[H_SENDMSG] = "sendmsg", [H_WRITE] = "write", [H_EXIT_GROUP] = "exit_group",
+	[H_EXIT] = "exit", [H_RESTART] = "restart_syscall",
+};
+
+static void mark_listed(const char *name, bool *listed)
+{
+	for (size_t i = 0; i < H_CALLS; i++)
+		if (strcmp(name, handoff_names[i]) == 0)
+			listed[i] = true;
+}
+
 /* The program's last steps before execve (program.c) run under the filter:
  * handing over the listener and reporting a failed execve go through the
  * handoff fd, and exiting must always work. So must restarting a sleep. */
@@ -134,20 +150,20 @@ static int add_handoff_rules(scmp_filter_ctx ctx, const bool *listed)
 {
 	int rc = 0;
 
-	if (!listed[0])
+	if (!listed[H_SENDMSG])
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
 				      SCMP_A0(SCMP_CMP_EQ, WB_POLICY_HANDOFF_FD));
-	if (!rc && !listed[1])
+	if (!rc && !listed[H_WRITE])
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
 				      SCMP_A0(SCMP_CMP_EQ, WB_POLICY_HANDOFF_FD));
-	if (!rc && !listed[2])
+	if (!rc && !listed[H_EXIT_GROUP])
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0);
-	if (!rc && !listed[3])
+	if (!rc && !listed[H_EXIT])
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0);
 	/* The kernel resumes a sleep a signal interrupted (nanosleep, poll,
 	 * futex with a timeout) through restart_syscall: the sleep itself
 	 * already passed the filter. Go's preemption signals make it common. */
-	if (!rc && !listed[4])
+	if (!rc && !listed[H_RESTART])
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(restart_syscall), 0);
 	return rc;
 }
@@ -186,23 +202,13 @@ out:
 	return rc;
 }
 
-/* Names in the handoff rules, which the policy may also list itself. */
-static const char *const handoff_names[] = {"sendmsg", "write", "exit_group", "exit", "restart_syscall"};
-
-static void mark_listed(const char *name, bool *listed)
-{
-	for (size_t i = 0; i < sizeof(handoff_names) / sizeof(handoff_names[0]); i++)
-		if (strcmp(name, handoff_names[i]) == 0)
-			listed[i] = true;
-}
-
 static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
 		   struct wb_policy *p, char *err, size_t errlen)
 {
 	uint32_t def;
 	scmp_filter_ctx ctx;
 	const cJSON *it, *group;
-	bool listed[5] = {false, false, false, false, false}, allowed_execve = false;
+	bool listed[H_CALLS] = {false}, allowed_execve = false;
 	int rc = -EINVAL;
 
 	if (p->def == WB_POLICY_ERRNO)
