@@ -16,7 +16,6 @@
  * queue on a busy daemon. */
 #define SUBMIT_WINDOW 256
 
-
 const char *wb_cli_default_socket(char *buf, size_t len)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -139,7 +138,7 @@ static int open_conn(const struct opts *o)
 	return fd;
 }
 
-/* Reads whole input; jobs are its non-empty lines. */
+/* Jobs are the input's lines that are not blank. */
 static bool blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

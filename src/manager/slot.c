@@ -30,19 +30,6 @@ const char *wb_accounting_name(enum wb_accounting mode)
 	}
 }
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 /* Tells the zygote which cgroup its next spare starts in, the one the next
  * job will run in, with the descriptors it needs to put the spare there. */
 int slot_send_spare_cgroup(struct wb_slot *s)
@@ -71,9 +58,6 @@ int slot_send_spare_cgroup(struct wb_slot *s)
 	s->spares++;
 	return 0;
 }
-
-
-
 
 /* ---- the zygote ---- */
 
@@ -247,7 +231,6 @@ fail:
 	free(s);
 	return rc;
 }
-
 
 bool wb_slot_spare_ready(const struct wb_slot *s)
 {

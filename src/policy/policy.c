@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 static const struct {
 	const char *name;
 	int value;
