@@ -5,8 +5,8 @@ Each folder is one side of the sandbox. What a folder may include says which
 side its code runs on: inside/ runs in the zygote and the job init (no libuv,
 no cJSON, no daemon log), core/ is data and formats (no I/O), and nothing
 below the daemon and the CLI reaches up into them. Files stay under 600
-lines; the few still over are named below with the length they may not
-pass, and leave the list when they are split.
+lines; one that must stay over for a while is named in OVER with the
+length it may not pass, and leaves the list when it is split.
 """
 import os
 import re
@@ -42,9 +42,9 @@ IO_CALL = re.compile(r"\b(open|openat|read|write|close|pread|pwrite|fopen|fread|
                      r"puts|fputs|ioctl|mmap|socket|send|recv|sendmsg|recvmsg|stat|fstat)\s*\(")
 
 MAX_LINES = 600
-# Over MAX_LINES today: the ceiling each may not pass until it is split.
+# Over MAX_LINES for now: the ceiling each may not pass until it is split
+# (none since the splits of 2026-12-04).
 OVER = {
-    "core/job.c": 847,
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)

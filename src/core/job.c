@@ -1,14 +1,12 @@
-/* job.c: SPEC.md "Job", from JSON text to struct wb_job.
+/* job.c: SPEC.md "Job": the rules on struct wb_job and its life.
  *
- * The work is split in two so that the rules exist once: the parser checks
- * only what is about JSON (types, unknown or repeated keys, integral numbers,
- * base64) and fills the struct; validate() then checks the meaning (bounds,
- * paths, names) of a struct however it was built, the CLI's included. */
-#include "core/job.h"
-#include "core/utf8.h"
-#include "core/base64.h"
+ * The work is split in two so that the rules exist once: the parser
+ * (job_parse.c) checks only what is about JSON (types, unknown or repeated
+ * keys, integral numbers, base64) and fills the struct; job_validate() here
+ * then checks the meaning (bounds, paths, names) of a struct however it was
+ * built, the CLI's included. */
+#include "core/job_impl.h"
 
-#include <cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -16,14 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Where messages go: the caller's buffer, possibly NULL or zero-sized. */
-struct err {
-	char *buf;
-	size_t len;
-};
-
-__attribute__((format(printf, 3, 4)))
-static int fail_with(int rc, struct err *e, const char *fmt, ...)
+int job_fail_with(int rc, struct err *e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,13 +26,9 @@ static int fail_with(int rc, struct err *e, const char *fmt, ...)
 	return rc;
 }
 
-#define fail(e, ...) fail_with(-EINVAL, (e), __VA_ARGS__)
-#define nomem(e) fail_with(-ENOMEM, (e), "out of memory")
-
 /* Names chosen by the client end up in one-line messages and logs, so they
  * are shown printable-only, escaped, and cut short. */
-#define QUOTE_MAX 64
-static const char *quote(const char *s, char buf[QUOTE_MAX])
+const char *job_quote(const char *s, char buf[QUOTE_MAX])
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -69,11 +56,7 @@ static const char *quote(const char *s, char buf[QUOTE_MAX])
 
 /* ---- rules on the struct, shared by parse and validate ---------------- */
 
-static const struct limit_rule {
-	const char *name;
-	size_t offset;
-	uint64_t min, max;
-} limit_rules[] = {
+static const struct limit_rule limit_rules[] = {
 	{ "cpu_ms", offsetof(struct wb_limits, cpu_ms), 1, WB_MAX_TIME_MS },
 	{ "wall_ms", offsetof(struct wb_limits, wall_ms), 1, WB_MAX_TIME_MS },
 	{ "memory_kb", offsetof(struct wb_limits, memory_kb), 1024, WB_MAX_MEMORY_KB },
@@ -82,14 +65,15 @@ static const struct limit_rule {
 	{ "file_size_kb", offsetof(struct wb_limits, file_size_kb), 0, WB_MAX_FILE_SIZE_KB },
 	{ "stack_kb", offsetof(struct wb_limits, stack_kb), 64, WB_MAX_MEMORY_KB },
 };
-#define NLIMITS (sizeof limit_rules / sizeof limit_rules[0])
+_Static_assert(sizeof limit_rules / sizeof limit_rules[0] == JOB_NLIMITS, "JOB_NLIMITS is the rules' count");
+const struct limit_rule *const job_limit_rules = limit_rules;
 
-static uint64_t *limit_ptr(struct wb_limits *l, const struct limit_rule *r)
+uint64_t *job_limit_ptr(struct wb_limits *l, const struct limit_rule *r)
 {
 	return (uint64_t *)(void *)((char *)l + r->offset);
 }
 
-static int check_limit(struct err *e, const struct limit_rule *r, uint64_t v)
+int job_check_limit(struct err *e, const struct limit_rule *r, uint64_t v)
 {
 	if (v >= r->min && v <= r->max)
 		return 0;
@@ -97,21 +81,21 @@ static int check_limit(struct err *e, const struct limit_rule *r, uint64_t v)
 		    r->name, r->min, r->max);
 }
 
-static int check_count(struct err *e, const char *field, size_t n, size_t max)
+int job_check_count(struct err *e, const char *field, size_t n, size_t max)
 {
 	if (n <= max)
 		return 0;
 	return fail(e, "%s: at most %zu entries are allowed", field, max);
 }
 
-static int check_mode(struct err *e, size_t i, uint64_t mode)
+int job_check_mode(struct err *e, size_t i, uint64_t mode)
 {
 	if (mode <= 0777)
 		return 0;
 	return fail(e, "files[%zu].mode: must be an integer between 0 and 511 (0777)", i);
 }
 
-static bool env_name_ok(const char *name, size_t len)
+bool job_env_name_ok(const char *name, size_t len)
 {
 	return len > 0 && !memchr(name, '=', len);
 }
@@ -175,11 +159,6 @@ static bool policy_name_ok(const char *s)
 	return n > 0;
 }
 
-struct dup_ent {
-	const char *s;
-	size_t idx;
-};
-
 static int dup_cmp(const void *a, const void *b)
 {
 	const struct dup_ent *x = a, *y = b;
@@ -194,7 +173,7 @@ static int dup_cmp(const void *a, const void *b)
  * job may carry thousands of long paths. Of all duplicates it reports the
  * earliest second occurrence, so the message does not depend on qsort.
  * Returns 1 with *a < *b set, 0 when all differ, or -ENOMEM. */
-static int find_duplicate(struct dup_ent *v, size_t n, size_t *a, size_t *b)
+int job_find_duplicate(struct dup_ent *v, size_t n, size_t *a, size_t *b)
 {
 	size_t i, best = SIZE_MAX;
 
@@ -220,7 +199,7 @@ static int check_argv(const struct wb_job *job, struct err *e)
 
 	if (!job->argv || job->argc == 0)
 		return fail(e, "argv: must be a non-empty array of strings");
-	r = check_count(e, "argv", job->argc, WB_MAX_ARGS);
+	r = job_check_count(e, "argv", job->argc, WB_MAX_ARGS);
 	if (r < 0)
 		return r;
 	for (i = 0; i < job->argc; i++)
@@ -236,14 +215,14 @@ static int check_env(const struct wb_job *job, struct err *e)
 	size_t i;
 	int r;
 
-	r = check_count(e, "env", job->envc, WB_MAX_ARGS);
+	r = job_check_count(e, "env", job->envc, WB_MAX_ARGS);
 	if (r < 0)
 		return r;
 	for (i = 0; i < job->envc; i++) {
 		const char *s = job->env ? job->env[i] : NULL;
 		const char *eq = s ? strchr(s, '=') : NULL;
 
-		if (!eq || !env_name_ok(s, (size_t)(eq - s)))
+		if (!eq || !job_env_name_ok(s, (size_t)(eq - s)))
 			return fail(e, "env[%zu]: must be NAME=VALUE with a non-empty NAME", i);
 	}
 	return 0;
@@ -268,7 +247,7 @@ static int check_files(const struct wb_job *job, struct err *e)
 	size_t i, a, b;
 	int r;
 
-	r = check_count(e, "files", job->nfiles, WB_MAX_FILES);
+	r = job_check_count(e, "files", job->nfiles, WB_MAX_FILES);
 	if (r < 0)
 		return r;
 	for (i = 0; i < job->nfiles; i++) {
@@ -276,7 +255,7 @@ static int check_files(const struct wb_job *job, struct err *e)
 
 		if (why)
 			return fail(e, "files[%zu].path: %s", i, why);
-		r = check_mode(e, i, job->files[i].mode);
+		r = job_check_mode(e, i, job->files[i].mode);
 		if (r < 0)
 			return r;
 	}
@@ -287,7 +266,7 @@ static int check_files(const struct wb_job *job, struct err *e)
 		return nomem(e);
 	for (i = 0; i < job->nfiles; i++)
 		v[i] = (struct dup_ent){ job->files[i].path, i };
-	r = find_duplicate(v, job->nfiles, &a, &b);
+	r = job_find_duplicate(v, job->nfiles, &a, &b);
 	free(v);
 	if (r > 0)
 		return fail(e, "files[%zu].path: duplicate of files[%zu]", b, a);
@@ -299,7 +278,7 @@ static int check_copy_out(const struct wb_job *job, struct err *e)
 	size_t i;
 	int r;
 
-	r = check_count(e, "copy_out", job->ncopy_out, WB_MAX_FILES);
+	r = job_check_count(e, "copy_out", job->ncopy_out, WB_MAX_FILES);
 	if (r < 0)
 		return r;
 	for (i = 0; i < job->ncopy_out; i++)
@@ -308,7 +287,7 @@ static int check_copy_out(const struct wb_job *job, struct err *e)
 	return 0;
 }
 
-static int validate(const struct wb_job *job, struct err *e)
+int job_validate(const struct wb_job *job, struct err *e)
 {
 	struct wb_limits lim = job->limits;
 	size_t i;
@@ -318,8 +297,8 @@ static int validate(const struct wb_job *job, struct err *e)
 	    (r = check_cwd(job->cwd, e)) < 0 || (r = check_files(job, e)) < 0 ||
 	    (r = check_copy_out(job, e)) < 0)
 		return r;
-	for (i = 0; i < NLIMITS; i++) {
-		r = check_limit(e, &limit_rules[i], *limit_ptr(&lim, &limit_rules[i]));
+	for (i = 0; i < JOB_NLIMITS; i++) {
+		r = job_check_limit(e, &job_limit_rules[i], *job_limit_ptr(&lim, &job_limit_rules[i]));
 		if (r < 0)
 			return r;
 	}
@@ -334,440 +313,16 @@ int wb_job_validate(const struct wb_job *job, char *err, size_t errlen)
 
 	if (err && errlen)
 		err[0] = '\0';
-	return validate(job, &e);
+	return job_validate(job, &e);
 }
 
-/* ---- JSON to struct -------------------------------------------------- */
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* cJSON keeps strings NUL-terminated, so "\u0000" would silently cut a
- * file's content short; it is refused here, before cJSON sees the text,
- * together with the raw NULs and control characters JSON does not allow,
- * and bytes that are not UTF-8 (JSON text is UTF-8, RFC 8259; cJSON would
- * pass them on, and the result could not echo such an id back). */
-static int scan_text(const char *text, size_t len, struct err *e)
-{
-	bool in_string = false;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c == '\0')
-			return fail(e, "invalid JSON: NUL byte at offset %zu", i);
-		if (c >= 0x80) {
-			size_t k = wb_utf8_seq((const unsigned char *)text + i, len - i);
-
-			if (!k)
-				return fail(e, "invalid JSON: not UTF-8 at offset %zu", i);
-			i += k - 1;
-			continue;
-		}
-		if (!in_string) {
-			in_string = c == '"';
-		} else if (c == '"') {
-			in_string = false;
-		} else if (c < 0x20) {
-			return fail(e, "invalid JSON: control character in a string at offset %zu", i);
-		} else if (c == '\\') {
-			if (len - i > 5 && memcmp(text + i + 1, "u0000", 5) == 0)
-				return fail(e, "invalid JSON: \\u0000 at offset %zu (send binary data as base64)", i);
-			i++;
-		}
-	}
-	return 0;
-}
-
-static int parse_root(const char *text, size_t len, cJSON **root, struct err *e)
-{
-	const char *end = NULL;
-	int r;
-
-	r = scan_text(text, len, e);
-	if (r < 0)
-		return r;
-	*root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (!*root) {
-		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-
-		return fail(e, "invalid JSON: syntax error at offset %zu", off);
-	}
-	for (; end < text + len; end++)
-		if (!is_space(*end))
-			return fail(e, "invalid JSON: trailing data at offset %zu", (size_t)(end - text));
-	if (!cJSON_IsObject(*root))
-		return fail(e, "job: expected a JSON object");
-	return 0;
-}
-
-/* Sorts the members of obj into found[] by name, refusing unknown names and
- * repeated ones, which cJSON would otherwise resolve silently. */
-static int pick_fields(const cJSON *obj, const char *where, const char *const *names,
-		       size_t n, const cJSON **found, struct err *e)
-{
-	const char *sep = *where ? ": " : "";
-	const cJSON *m;
-	char q[QUOTE_MAX];
-	size_t i;
-
-	memset(found, 0, n * sizeof *found);
-	cJSON_ArrayForEach(m, obj) {
-		for (i = 0; i < n && strcmp(m->string, names[i]) != 0; i++)
-			;
-		if (i == n)
-			return fail(e, "%s%sunknown field \"%s\"", where, sep, quote(m->string, q));
-		if (found[i])
-			return fail(e, "%s%sduplicate field \"%s\"", where, sep, names[i]);
-		found[i] = m;
-	}
-	return 0;
-}
-
-/* JSON numbers arrive as doubles; only exact integers up to 2^53 are taken,
- * so nothing is rounded or wrapped on the way to uint64_t. */
-static bool get_uint(const cJSON *v, uint64_t *out)
-{
-	double d;
-
-	if (!cJSON_IsNumber(v))
-		return false;
-	d = v->valuedouble;
-	if (!(d >= 0 && d <= 9007199254740992.0))
-		return false;
-	*out = (uint64_t)d;
-	return (double)*out == d;
-}
-
-static int get_string(const cJSON *v, const char *field, char **dst, struct err *e)
-{
-	char *s;
-
-	if (!cJSON_IsString(v))
-		return fail(e, "%s: must be a string", field);
-	s = strdup(v->valuestring);
-	if (!s)
-		return nomem(e);
-	free(*dst);
-	*dst = s;
-	return 0;
-}
-
-/* Text or base64 into bytes; base64 errors name field. */
-static int get_bytes(const char *text, bool base64, const char *field,
-		     unsigned char **data, size_t *len, struct err *e)
-{
-	int r;
-
-	if (base64) {
-		r = wb_base64_decode(text, data, len);
-		if (r == -EINVAL)
-			return fail(e, "%s: invalid base64", field);
-		return r < 0 ? nomem(e) : 0;
-	}
-	*len = strlen(text);
-	*data = malloc(*len + 1);
-	if (!*data)
-		return nomem(e);
-	memcpy(*data, text, *len + 1);
-	return 0;
-}
-
-static void strv_free(char **v)
+void job_strv_free(char **v)
 {
 	char **p;
 
 	for (p = v; p && *p; p++)
 		free(*p);
 	free(v);
-}
-
-static int parse_strv(const cJSON *v, const char *field, size_t max, char ***dst,
-		      size_t *n, struct err *e)
-{
-	const cJSON *it;
-	size_t i = 0;
-	int r;
-
-	if (!cJSON_IsArray(v))
-		return fail(e, "%s: must be an array of strings", field);
-	/* Bounded before copying so that a huge array costs nothing more. */
-	r = check_count(e, field, (size_t)cJSON_GetArraySize(v), max);
-	if (r < 0)
-		return r;
-	cJSON_ArrayForEach(it, v) {
-		if (!cJSON_IsString(it))
-			return fail(e, "%s[%zu]: must be a string", field, i);
-		if (wb_strv_push(dst, n, it->valuestring) < 0)
-			return nomem(e);
-		i++;
-	}
-	return 0;
-}
-
-/* The string a find_duplicate()d array holds for the original index idx. */
-static const char *names_at(const struct dup_ent *v, size_t n, size_t idx)
-{
-	size_t i;
-
-	for (i = 0; i < n && v[i].idx != idx; i++)
-		;
-	return i < n ? v[i].s : "";
-}
-
-static int parse_env(const cJSON *v, struct wb_job *job, struct err *e)
-{
-	struct dup_ent *names = NULL;
-	const cJSON *m;
-	char q[QUOTE_MAX], *s;
-	size_t n = 0, a, b;
-	int r;
-
-	if (!cJSON_IsObject(v))
-		return fail(e, "env: must be an object of strings");
-	r = check_count(e, "env", (size_t)cJSON_GetArraySize(v), WB_MAX_ARGS);
-	if (r < 0)
-		return r;
-	/* A given env replaces the defaults rather than adding to them. */
-	strv_free(job->env);
-	job->env = calloc(1, sizeof *job->env);
-	job->envc = 0;
-	names = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof *names);
-	if (!job->env || !names) {
-		r = nomem(e);
-		goto out;
-	}
-	cJSON_ArrayForEach(m, v) {
-		if (!env_name_ok(m->string, strlen(m->string))) {
-			r = fail(e, "env: invalid variable name \"%s\"", quote(m->string, q));
-			goto out;
-		}
-		if (!cJSON_IsString(m)) {
-			r = fail(e, "env.%s: must be a string", quote(m->string, q));
-			goto out;
-		}
-		if (asprintf(&s, "%s=%s", m->string, m->valuestring) < 0) {
-			r = nomem(e);
-			goto out;
-		}
-		r = wb_strv_push(&job->env, &job->envc, s);
-		free(s);
-		if (r < 0) {
-			r = nomem(e);
-			goto out;
-		}
-		names[n] = (struct dup_ent){ m->string, n };
-		n++;
-	}
-	r = 0;
-	if (find_duplicate(names, n, &a, &b) > 0)
-		r = fail(e, "env: duplicate variable \"%s\"", quote(names_at(names, n, b), q));
-out:
-	free(names);
-	return r;
-}
-
-static int parse_file(const cJSON *v, size_t i, struct wb_file *f, struct err *e)
-{
-	static const char *const names[] = { "path", "content", "base64", "mode" };
-	const cJSON *found[4];
-	char field[48];
-	uint64_t mode = 0644;
-	int r;
-
-	snprintf(field, sizeof field, "files[%zu]", i);
-	if (!cJSON_IsObject(v))
-		return fail(e, "%s: must be an object", field);
-	r = pick_fields(v, field, names, 4, found, e);
-	if (r < 0)
-		return r;
-	if (!found[0])
-		return fail(e, "%s.path: required", field);
-	if (!found[1] == !found[2])
-		return fail(e, "%s: exactly one of content and base64 is required", field);
-	snprintf(field, sizeof field, "files[%zu].path", i);
-	r = get_string(found[0], field, &f->path, e);
-	if (r < 0)
-		return r;
-	snprintf(field, sizeof field, "files[%zu].%s", i, found[1] ? "content" : "base64");
-	v = found[1] ? found[1] : found[2];
-	if (!cJSON_IsString(v))
-		return fail(e, "%s: must be a string", field);
-	r = get_bytes(v->valuestring, found[2] != NULL, field, &f->data, &f->len, e);
-	if (r < 0)
-		return r;
-	if (found[3] && !get_uint(found[3], &mode))
-		mode = UINT64_MAX;
-	r = check_mode(e, i, mode);
-	if (r < 0)
-		return r;
-	f->mode = (unsigned)mode;
-	return 0;
-}
-
-static int parse_files(const cJSON *v, struct wb_job *job, struct err *e)
-{
-	const cJSON *it;
-	size_t n;
-	int r;
-
-	if (!cJSON_IsArray(v))
-		return fail(e, "files: must be an array of objects");
-	n = (size_t)cJSON_GetArraySize(v);
-	r = check_count(e, "files", n, WB_MAX_FILES);
-	if (r < 0)
-		return r;
-	job->files = calloc(n + 1, sizeof *job->files);
-	if (!job->files)
-		return nomem(e);
-	cJSON_ArrayForEach(it, v) {
-		/* Counted first so that wb_job_free sees a half-filled entry. */
-		job->nfiles++;
-		r = parse_file(it, job->nfiles - 1, &job->files[job->nfiles - 1], e);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int parse_stdin(const cJSON *v, struct wb_job *job, struct err *e)
-{
-	static const char *const names[] = { "base64" };
-	const cJSON *b64;
-	int r;
-
-	if (cJSON_IsString(v))
-		return get_bytes(v->valuestring, false, "stdin", &job->stdin_data,
-				 &job->stdin_len, e);
-	if (!cJSON_IsObject(v))
-		return fail(e, "stdin: must be a string or {\"base64\": \"...\"}");
-	r = pick_fields(v, "stdin", names, 1, &b64, e);
-	if (r < 0)
-		return r;
-	if (!b64)
-		return fail(e, "stdin.base64: required");
-	if (!cJSON_IsString(b64))
-		return fail(e, "stdin.base64: must be a string");
-	return get_bytes(b64->valuestring, true, "stdin.base64", &job->stdin_data,
-			 &job->stdin_len, e);
-}
-
-static int parse_limits(const cJSON *v, struct wb_limits *l, struct err *e)
-{
-	const char *names[NLIMITS];
-	const cJSON *found[NLIMITS];
-	size_t i;
-	int r;
-
-	if (!cJSON_IsObject(v))
-		return fail(e, "limits: must be an object");
-	for (i = 0; i < NLIMITS; i++)
-		names[i] = limit_rules[i].name;
-	r = pick_fields(v, "limits", names, NLIMITS, found, e);
-	if (r < 0)
-		return r;
-	for (i = 0; i < NLIMITS; i++) {
-		uint64_t x;
-
-		if (!found[i])
-			continue;
-		if (!get_uint(found[i], &x))
-			x = UINT64_MAX;
-		r = check_limit(e, &limit_rules[i], x);
-		if (r < 0)
-			return r;
-		*limit_ptr(l, &limit_rules[i]) = x;
-	}
-	/* A judge sets cpu_ms per problem and expects the wall clock to follow
-	 * it, not to stay at a default that may be shorter than the cpu limit. */
-	if (found[0] && !found[1]) {
-		uint64_t w = 2 * l->cpu_ms + 1000;
-
-		if (w < WB_DEFAULT_WALL_MS)
-			w = WB_DEFAULT_WALL_MS;
-		l->wall_ms = w > WB_MAX_TIME_MS ? WB_MAX_TIME_MS : w;
-	}
-	return 0;
-}
-
-enum { F_ID, F_ARGV, F_ENV, F_CWD, F_FILES, F_STDIN, F_LIMITS, F_POLICY,
-       F_NETWORK, F_COPY_OUT, F_COUNT };
-
-static const char *const top_names[F_COUNT] = {
-	"id", "argv", "env", "cwd", "files", "stdin", "limits", "policy",
-	"network", "copy_out",
-};
-
-static int parse_fields(const cJSON *root, struct wb_job *job, struct err *e)
-{
-	const cJSON *f[F_COUNT];
-	int r;
-
-	r = pick_fields(root, "", top_names, F_COUNT, f, e);
-	if (r < 0)
-		return r;
-	if (!f[F_ARGV])
-		return fail(e, "argv: required");
-	if ((f[F_ID] && (r = get_string(f[F_ID], "id", &job->id, e)) < 0) ||
-	    (r = parse_strv(f[F_ARGV], "argv", WB_MAX_ARGS, &job->argv, &job->argc, e)) < 0 ||
-	    (f[F_ENV] && (r = parse_env(f[F_ENV], job, e)) < 0) ||
-	    (f[F_CWD] && (r = get_string(f[F_CWD], "cwd", &job->cwd, e)) < 0) ||
-	    (f[F_FILES] && (r = parse_files(f[F_FILES], job, e)) < 0) ||
-	    (f[F_STDIN] && (r = parse_stdin(f[F_STDIN], job, e)) < 0) ||
-	    (f[F_LIMITS] && (r = parse_limits(f[F_LIMITS], &job->limits, e)) < 0) ||
-	    (f[F_POLICY] && (r = get_string(f[F_POLICY], "policy", &job->policy, e)) < 0) ||
-	    (f[F_COPY_OUT] && (r = parse_strv(f[F_COPY_OUT], "copy_out", WB_MAX_FILES,
-					      &job->copy_out, &job->ncopy_out, e)) < 0))
-		return r;
-	if (f[F_NETWORK]) {
-		if (!cJSON_IsBool(f[F_NETWORK]))
-			return fail(e, "network: must be true or false");
-		job->network = cJSON_IsTrue(f[F_NETWORK]);
-	}
-	return 0;
-}
-
-int wb_job_parse(const char *text, size_t len, struct wb_job *job, char *err, size_t errlen)
-{
-	struct err e = { err, errlen };
-	cJSON *root = NULL;
-	int r;
-
-	if (err && errlen)
-		err[0] = '\0';
-	r = wb_job_init(job);
-	if (r < 0) {
-		nomem(&e);
-		return r;
-	}
-	r = parse_root(text, len, &root, &e);
-	if (r < 0)
-		goto out;
-	r = parse_fields(root, job, &e);
-	if (r < 0)
-		goto out;
-	r = validate(job, &e);
-out:
-	cJSON_Delete(root);
-	if (r < 0)
-		wb_job_free(job);
-	return r;
-}
-
-char *wb_job_peek_id(const char *text, size_t len)
-{
-	cJSON *root = cJSON_ParseWithLength(text, len);
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-	/* An id that is not UTF-8 could only be echoed altered: null instead. */
-	char *copy = cJSON_IsString(id) &&
-		wb_utf8_valid((const unsigned char *)id->valuestring, strlen(id->valuestring)) ?
-		strdup(id->valuestring) : NULL;
-
-	cJSON_Delete(root);
-	return copy;
 }
 
 /* ---- construction and destruction ------------------------------------ */
@@ -832,8 +387,8 @@ void wb_job_free(struct wb_job *job)
 	if (!job)
 		return;
 	free(job->id);
-	strv_free(job->argv);
-	strv_free(job->env);
+	job_strv_free(job->argv);
+	job_strv_free(job->env);
 	free(job->cwd);
 	for (i = 0; i < job->nfiles; i++) {
 		free(job->files[i].path);
@@ -842,6 +397,6 @@ void wb_job_free(struct wb_job *job)
 	free(job->files);
 	free(job->stdin_data);
 	free(job->policy);
-	strv_free(job->copy_out);
+	job_strv_free(job->copy_out);
 	memset(job, 0, sizeof *job);
 }
