@@ -148,6 +148,9 @@ run_shape() {
 		if [[ $line =~ Test\ +#[0-9]+:\ ([A-Za-z0-9_]+)\ \.+\**\ *([A-Za-z]+) ]]; then
 			name=${BASH_REMATCH[1]}
 			res=${BASH_REMATCH[2]}
+			# Each test's time, passed or not: where the VM suite's
+			# minutes go is what decides what it can leave out.
+			[[ $line =~ \ ([0-9]+)\.[0-9]+\ sec ]] && echo "# time: $kernel $shape $name ${BASH_REMATCH[1]} s"
 			case $res in
 			Passed) tap ok "$shape $name" ;;
 			Skipped) n=$((n + 1)); echo "ok $n - $kernel $shape $name # SKIP (see the log)" ;;
