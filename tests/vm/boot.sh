@@ -79,7 +79,8 @@ timeout -k 10 "$timeout_s" "$qemu" -accel tcg,thread=multi -cpu max -smp "${WB_V
 	</dev/null 2>&1 | tee "$out/console.log" | sed -u 's/\r$//'
 set -e
 if [ ! -s "$out/status" ]; then
-	echo "boot.sh: the guest reported no status (it did not boot, hung or died): a failure" >&2
+	echo "boot.sh: the guest reported no status (it did not boot, hung or died): a failure; its console's end:" >&2
+	tail -n 30 "$out/console.log" | sed 's/\r$//; s/^/boot.sh:   /' >&2
 	exit 3
 fi
 exit "$(cat "$out/status")"
