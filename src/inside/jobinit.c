@@ -135,10 +135,12 @@ static void release_zygote(struct job *j)
 	j->took = -1;
 }
 
-static void sandbox_failed(struct job *j, int stage, int err)
+/* Notes the stage that failed for the report; returns rc (-errno). */
+static int failed_at(struct job *j, int stage, int rc)
 {
 	j->res.stage = stage;
-	j->res.err = err;
+	j->res.err = -rc;
+	return rc;
 }
 
 static int start_program(struct job *j)
@@ -148,16 +150,13 @@ static int start_program(struct job *j)
 	int sp[2];
 	struct wb_exec x;
 
-	if (j->msg.flags & WB_JOB_CPU_FD && j->nfds > WB_JOBFD_FIXED)
-		j->cpu_fd = j->fds[WB_JOBFD_FIXED];
 	path = resolve(&j->spec, pathbuf, sizeof(pathbuf));
 	if (!path) {
 		j->res.flags |= WB_RES_EXEC_FAILED;
-		sandbox_failed(j, WB_STAGE_EXECVE, ENOENT);
-		return -ENOENT;
+		return failed_at(j, WB_STAGE_EXECVE, -ENOENT);
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return -errno;
+		return failed_at(j, WB_STAGE_FORK, -errno);
 	x = (struct wb_exec){
 		.path = path, .argv = j->spec.argv, .envp = j->spec.env, .cwd = j->spec.cwd,
 		.stdio = {j->fds[WB_JOBFD_STDIN], j->fds[WB_JOBFD_STDOUT], j->fds[WB_JOBFD_STDERR]},
@@ -170,9 +169,11 @@ static int start_program(struct job *j)
 	 * (~100 us); we are suspended meanwhile, so nothing races on it. */
 	j->pid = clone(program_main, program_stack + PROGRAM_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
 	if (j->pid < 0) {
+		int rc = -errno;
+
 		close(sp[0]);
 		close(sp[1]);
-		return -errno;
+		return failed_at(j, WB_STAGE_FORK, rc);
 	}
 	close(sp[1]);
 	j->handoff = sp[0];
@@ -199,61 +200,75 @@ static void finish(struct job *j)
 		j->res.maxrss_kb = j->rss_peak_kb;
 }
 
-static int run(struct job *j)
+/* The job as the manager sent it: its spec, a /box of its memory limit
+ * (rlimit accounting), learn's counters. */
+static int decode(struct job *j)
 {
-	sigset_t chld;
 	int rc;
 
-	if (j->nfds < WB_JOBFD_FIXED || j->msg.type != WB_MSG_JOB) {
-		sandbox_failed(j, WB_STAGE_JOB_DECODE, EBADMSG);
-		return -EBADMSG;
-	}
+	if (j->nfds < WB_JOBFD_FIXED || j->msg.type != WB_MSG_JOB)
+		return failed_at(j, WB_STAGE_JOB_DECODE, -EBADMSG);
 	j->sock = j->fds[WB_JOBFD_SOCK];
-	rc = wb_wire_decode(j->fds[WB_JOBFD_SPEC], j->msg.spec_len, &j->spec);
-	if (rc < 0) {
-		sandbox_failed(j, WB_STAGE_JOB_DECODE, -rc);
-		return rc;
-	}
+	if (j->msg.flags & WB_JOB_CPU_FD && j->nfds > WB_JOBFD_FIXED)
+		j->cpu_fd = j->fds[WB_JOBFD_FIXED];
+	if ((rc = wb_wire_decode(j->fds[WB_JOBFD_SPEC], j->msg.spec_len, &j->spec)) < 0)
+		return failed_at(j, WB_STAGE_JOB_DECODE, rc);
 	if (j->msg.accounting == WB_ACCT_RLIMIT && j->msg.limits.memory_kb != WB_DEFAULT_MEMORY_KB &&
-	    (rc = resize_job_fs(j->msg.limits.memory_kb)) < 0) {
-		sandbox_failed(j, WB_STAGE_JOB_MOUNTS, -rc);
-		return rc;
-	}
-	if (j->msg.flags & WB_JOB_LEARN && !(j->learn = calloc(1, sizeof(*j->learn)))) {
-		sandbox_failed(j, WB_STAGE_JOB_DECODE, ENOMEM);
-		return -ENOMEM;
-	}
+	    (rc = resize_job_fs(j->msg.limits.memory_kb)) < 0)
+		return failed_at(j, WB_STAGE_JOB_MOUNTS, rc);
+	if (j->msg.flags & WB_JOB_LEARN && !(j->learn = calloc(1, sizeof(*j->learn))))
+		return failed_at(j, WB_STAGE_JOB_DECODE, -ENOMEM);
 	j->res.trace[WB_TRACE_DECODED] = wb_clock_now_ns();
+	return 0;
+}
+
+static int write_files(struct job *j)
+{
+	int rc;
+
 	j->boxfd = open("/box", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (j->boxfd < 0) {
-		sandbox_failed(j, WB_STAGE_FILES, errno);
-		return -errno;
-	}
-	for (size_t i = 0; i < j->spec.nfiles; i++) {
-		if ((rc = wb_jobfiles_write(j->boxfd, &j->spec.files[i])) < 0) {
-			sandbox_failed(j, WB_STAGE_FILES, -rc);
-			return rc;
-		}
-	}
+	if (j->boxfd < 0)
+		return failed_at(j, WB_STAGE_FILES, -errno);
+	for (size_t i = 0; i < j->spec.nfiles; i++)
+		if ((rc = wb_jobfiles_write(j->boxfd, &j->spec.files[i])) < 0)
+			return failed_at(j, WB_STAGE_FILES, rc);
 	j->res.trace[WB_TRACE_FILES] = wb_clock_now_ns();
+	return 0;
+}
+
+/* SIGCHLD as a descriptor, so that the watch waits on one poll. */
+static int watch_children(struct job *j)
+{
+	sigset_t chld;
+
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	j->sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (j->sigfd < 0) {
-		sandbox_failed(j, WB_STAGE_FORK, errno);
-		return -errno;
-	}
-	if ((rc = start_program(j)) < 0) {
-		if (!(j->res.flags & WB_RES_EXEC_FAILED))
-			sandbox_failed(j, WB_STAGE_FORK, -rc);
-		return rc;
-	}
-	/* The program's copies are all it needs; ours would keep its pipes
-	 * open after it is gone. */
+	return j->sigfd < 0 ? failed_at(j, WB_STAGE_FORK, -errno) : 0;
+}
+
+/* The program's copies of stdin, stdout and stderr are all it needs; ours
+ * would keep its pipes open after it is gone. */
+static void drop_program_fds(struct job *j)
+{
 	for (size_t i = WB_JOBFD_STDIN; i < j->nfds; i++)
 		if (j->fds[i] != j->cpu_fd)
 			close(j->fds[i]);
+}
+
+/* The job stage, in DESIGN.md's order: decode, write the files, fork the
+ * program (which sets its limits and filter and execs), free the zygote
+ * for the next spare, watch the limits, reap everything. Each step that
+ * fails notes its stage for the report; report() follows in any case. */
+static int run(struct job *j)
+{
+	int rc;
+
+	if ((rc = decode(j)) < 0 || (rc = write_files(j)) < 0 ||
+	    (rc = watch_children(j)) < 0 || (rc = start_program(j)) < 0)
+		return rc;
+	drop_program_fds(j);
 	jobinit_take_listener(j);
 	release_zygote(j);
 	jobinit_watch(j);
@@ -293,12 +308,12 @@ static void report(struct job *j)
 	if (j->learn) {
 		out = learned(j);
 		if (out < 0)
-			sandbox_failed(j, WB_STAGE_COPY_OUT, -out);
+			failed_at(j, WB_STAGE_COPY_OUT, out);
 	} else if (j->pid > 0 && !(j->res.flags & WB_RES_EXEC_FAILED)) {
 		out = wb_jobfiles_copy_out(j->boxfd, j->spec.copy_out, j->spec.ncopy_out,
 					   j->msg.limits.file_size_kb * 1024);
 		if (out < -1)
-			sandbox_failed(j, WB_STAGE_COPY_OUT, -out);
+			failed_at(j, WB_STAGE_COPY_OUT, out);
 	}
 	j->res.type = WB_MSG_RESULT;
 	if (out >= 0)
