@@ -37,6 +37,13 @@ int wb_cli_parse_size_kb(const char *s, uint64_t *kb);
  * or another -errno. */
 int wb_cli_read_file(const char *path, size_t max, unsigned char **data, size_t *len);
 
+/* What warmbox learn counted (learned.c): the policy JSON on f, its
+ * description naming what it was learned from, refusing what was refused
+ * with the same errno (so the program runs again as it did); the counts,
+ * busiest first, on counts_f. 0 or -errno. */
+struct wb_learn;
+int wb_cli_print_learned(const struct wb_learn *l, const char *description, FILE *f, FILE *counts_f);
+
 /* SPEC: $XDG_RUNTIME_DIR/warmbox.sock, or /run/warmbox.sock as root. */
 const char *wb_cli_default_socket(char *buf, size_t len);
 void wb_cli_run_usage(FILE *f);

@@ -16,7 +16,7 @@
 #include "manager/cgroup.h"
 #include "manager/idlock.h"
 #include "core/job.h"
-#include "policy/learn.h"
+#include "proto/learn.h"
 #include "policy/policy.h"
 #include "core/render.h"
 #include "core/result.h"
@@ -398,7 +398,7 @@ static int print_learned(const struct wb_job *job, struct wb_result *res)
 	if (off < sizeof(desc))
 		snprintf(desc + off, sizeof(desc) - off, " (status %s). Review before use: it allows every syscall that run made.",
 			 wb_status_name(res->status));
-	return wb_learn_print(res->learned, desc, stdout, stderr) < 0 ? WB_EXIT_SANDBOX : WB_EXIT_OK;
+	return wb_cli_print_learned(res->learned, desc, stdout, stderr) < 0 ? WB_EXIT_SANDBOX : WB_EXIT_OK;
 }
 
 static int execute(struct wb_job *job, struct wb_policy *policy, bool trace, bool learn)

@@ -52,7 +52,7 @@ struct wb_result {
 	struct wb_outfile *files;
 	size_t nfiles;
 	char *syscall;       /* name of the refused syscall for SV */
-	struct wb_learn *learned; /* warmbox learn's counts (learn.h), else NULL */
+	struct wb_learn *learned; /* warmbox learn's counts (proto/learn.h), else NULL */
 	char *error;
 	const char *accounting;
 	/* --trace: from the manager's send, and from the job init's receive,

@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "inside/jobfiles.h"
+#include "inside/learn.h"
 #include "proto/fdpass.h"
-#include "policy/learn.h"
 #include "inside/program.h"
 #include "manager/userns.h"
 #include "proto/wire.h"

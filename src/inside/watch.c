@@ -21,7 +21,7 @@
 #include "inside/procscan.h"
 #include "inside/program.h"
 #include "manager/cgroup.h"
-#include "policy/learn.h"
+#include "inside/learn.h"
 #include "proto/fdpass.h"
 
 #if defined(__x86_64__)

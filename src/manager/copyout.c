@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy/learn.h"
+#include "proto/learn.h"
 #include "proto/wire.h"
 
 static const char *copyout_reason(int err)

@@ -49,7 +49,7 @@ int wb_policy_load(const char *dir, const char *name, struct wb_policy *p,
 
 /* Turns a loaded policy into warmbox learn's: its binds stay, its filter
  * becomes one that notifies the job init of every syscall but execve and
- * the handoff rules (learn.c decides and counts). 0 or -errno with err. */
+ * the handoff rules (inside/learn.c decides and counts). 0 or -errno with err. */
 int wb_policy_learn(struct wb_policy *p, char *err, size_t errlen);
 
 /* Names of the policies in dir, sorted; caller frees with wb_policy_names_free. */

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "policy/learn.h"
+#include "policy/dangerous.h"
 #include "policy/policy.h"
 
 #ifndef WB_TEST_POLICIES
@@ -197,7 +197,7 @@ static void test_no_dangerous_allowed(void)
 				continue;
 			if (strcmp(it->valuestring, "socket if arg0 == AF_UNIX") == 0)
 				continue;
-			CHECKF(!wb_learn_is_dangerous(name), "%s allows \"%s\"", path, it->valuestring);
+			CHECKF(!wb_dangerous_name(name), "%s allows \"%s\"", path, it->valuestring);
 		}
 		cJSON_Delete(root);
 		free(text);

@@ -1,90 +1,14 @@
-/* learn.c: answering and counting the syscalls of a program run by
- * `warmbox learn`, and printing them as a ready policy. */
-#include "policy/learn.h"
+/* learned.c: what warmbox learn counted, printed as a ready policy (stdout)
+ * and as counts, busiest first (stderr). */
+#include "cli/cli.h"
 
 #include <errno.h>
-#include <linux/seccomp.h>
-#include <sched.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 
-#include "policy/policy.h"
-
-/* What no shipped policy allows, learned or not: tracing and reaching into
- * other processes, mounts and namespaces, kernel modules and kexec, keys,
- * BPF and perf, io_uring (its own syscall-free path around any filter),
- * userfaultfd, host-wide settings, and sockets (the job has no network). */
-static const char *const dangerous[] = {
-	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
-	"mount", "umount2", "pivot_root", "chroot", "unshare", "setns",
-	"fsopen", "fsconfig", "fsmount", "fspick", "open_tree", "move_mount", "mount_setattr",
-	"open_by_handle_at", "name_to_handle_at",
-	"bpf", "perf_event_open", "keyctl", "add_key", "request_key", "userfaultfd",
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
-	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-	"reboot", "swapon", "swapoff", "acct", "quotactl", "syslog", "vhangup",
-	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
-	"sethostname", "setdomainname", "iopl", "ioperm", "personality",
-	"fanotify_init", "lookup_dcookie", "uselib", "nfsservctl", "socket",
-};
-
-int wb_learn_is_dangerous(const char *name)
-{
-	for (size_t i = 0; i < sizeof(dangerous) / sizeof(dangerous[0]); i++)
-		if (strcmp(dangerous[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-static bool dangerous_nr(int nr)
-{
-	static bool table[WB_LEARN_NR], ready;
-
-	if (!ready) {
-		for (size_t i = 0; i < sizeof(dangerous) / sizeof(dangerous[0]); i++) {
-			int n = seccomp_syscall_resolve_name(dangerous[i]);
-
-			if (n >= 0 && n < WB_LEARN_NR)
-				table[n] = true;
-		}
-		ready = true;
-	}
-	return nr >= 0 && nr < WB_LEARN_NR && table[nr];
-}
-
-void wb_learn_answer(int listener, const struct seccomp_notif *req, struct wb_learn *l)
-{
-	struct seccomp_notif_resp resp = {.id = req->id};
-	int nr = req->data.nr;
-
-	if (nr == SCMP_SYS(clone3)) {
-		/* As every compiled policy answers it: glibc falls back to
-		 * clone, whose flags a filter can see. */
-		resp.error = -ENOSYS;
-	} else if (nr == SCMP_SYS(socket)) {
-		resp.error = -EACCES;
-	} else if (dangerous_nr(nr) || (nr == SCMP_SYS(clone) && (req->data.args[0] & WB_POLICY_NS_FLAGS))) {
-		resp.error = -EPERM;
-	} else {
-		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	}
-	if (nr >= 0 && nr < WB_LEARN_NR) {
-		bool refused = resp.error != 0 && nr != SCMP_SYS(clone3);
-
-		if (refused)
-			l->refused[nr]++;
-		else
-			l->used[nr]++;
-		if (nr == SCMP_SYS(socket) && req->data.args[0] != AF_UNIX)
-			l->socket_not_unix++;
-	}
-	/* The caller may be gone (killed, or its thread exited): ENOENT. */
-	ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-}
+#include "proto/learn.h"
 
 struct named_count {
 	char *name;
@@ -192,7 +116,7 @@ static void print_refusals(FILE *f, const struct wb_learn *l, const struct named
 	fputs("\n  }", f);
 }
 
-int wb_learn_print(const struct wb_learn *l, const char *description, FILE *f, FILE *counts_f)
+int wb_cli_print_learned(const struct wb_learn *l, const char *description, FILE *f, FILE *counts_f)
 {
 	struct named_count *used, *refused;
 	size_t nused, nrefused;
