@@ -5,17 +5,23 @@
 #include <errno.h>
 #include <stdlib.h>
 
+/* The leading number: digits only (strtoull would take a sign and leading
+ * blanks, which an option value may not have), no overflow. */
+static int leading_number(const char *s, unsigned long long *n, char **end)
+{
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*n = strtoull(s, end, 10);
+	return errno ? -EINVAL : 0;
+}
+
 int wb_cli_parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 	unsigned long long n;
 
-	/* strtoull takes a sign and leading blanks; an option value may not. */
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno || *end)
+	if (leading_number(s, &n, &end) < 0 || *end)
 		return -EINVAL;
 	*v = n;
 	return 0;
@@ -27,11 +33,7 @@ int wb_cli_parse_size(const char *s, uint64_t plain_unit, uint64_t *bytes)
 	unsigned long long n;
 	uint64_t unit = plain_unit;
 
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno)
+	if (leading_number(s, &n, &end) < 0)
 		return -EINVAL;
 	switch (*end) {
 	case '\0': break;
