@@ -51,7 +51,9 @@ class LimitedDaemon(Daemon):
         return ["prlimit", "--nofile=%d:%d" % (self.nofile, self.nofile), "--"] + super().argv()
 
 
-with T.section("clients take turns: a flood does not delay another client's jobs"):
+@T.case()
+def case_take_turns():
+    """clients take turns: a flood does not delay another client's jobs"""
     # With one FIFO, B's jobs ran after all 60 of A's (3 s of sleeps);
     # served in turn, B's 3 jobs are done before A's 10th.
     with Daemon(T, "--zygotes", 1) as d:
@@ -76,6 +78,7 @@ with T.section("clients take turns: a flood does not delay another client's jobs
         a.close()
         b.close()
 
+
 BUDGET = ("--zygotes", 2, "--max-memory", "24M", "--max-request", "4M", "--max-output", "8M")
 
 
@@ -83,7 +86,9 @@ def sleep_job(jid, secs, **limits):
     return {"id": jid, "argv": ["/bin/sleep", str(secs)], "limits": dict(limits)}
 
 
-with T.section("--max-memory: a job past the budget is refused, and runs once it frees"):
+@T.case()
+def case_memory_budget_job():
+    """--max-memory: a job past the budget is refused, and runs once it frees"""
     with Daemon(T, *BUDGET) as d:
         d.wait_warm()
         c = d.client(60)
@@ -112,7 +117,10 @@ with T.section("--max-memory: a job past the budget is refused, and runs once it
         c.close()
         T.check("memory budget full" in d.log(), "the refusal is logged")
 
-with T.section("--max-memory: a request line that cannot fit is refused, earlier jobs still answered"):
+
+@T.case()
+def case_memory_budget_line():
+    """--max-memory: a request line that cannot fit is refused, earlier jobs still answered"""
     with Daemon(T, *BUDGET) as d:
         d.wait_warm()
         holder = d.client(60)
@@ -152,7 +160,10 @@ with T.section("--max-memory: a request line that cannot fit is refused, earlier
         T.check(s is not None and s.get("memory_used", 1 << 30) < 1 << 20,
                 "with the clients gone the budget is free (memory_used %s)" % (s or {}).get("memory_used"))
 
-with T.section("idle connections up to the descriptor limit; jobs still run"):
+
+@T.case()
+def case_fd_limit():
+    """idle connections up to the descriptor limit; jobs still run"""
     # 256 descriptors, 2 zygotes: the default --max-connections leaves the
     # zygotes and the daemon 96 of them, so 160 clients at most.
     with LimitedDaemon(T, 256, "--zygotes", 2, name="256-fd daemon") as d:
@@ -189,7 +200,10 @@ with T.section("idle connections up to the descriptor limit; jobs still run"):
                 "the 40 refusals are logged once, not once each (%d lines)" % log.count("too many connections"),
                 log[-2000:])
 
-with T.section("--max-connections 3: the fourth client is told so; the others work"):
+
+@T.case()
+def case_max_connections():
+    """--max-connections 3: the fourth client is told so; the others work"""
     with Daemon(T, "--zygotes", 1, "--max-connections", 3, name="3-connection daemon") as d:
         d.wait_warm()
         time.sleep(0.5)  # the stats connection of wait_warm closes asynchronously
@@ -205,13 +219,18 @@ with T.section("--max-connections 3: the fourth client is told so; the others wo
         T.check(a and a.get("status") == "OK", "a job on a kept connection runs", brief(a))
         for c in cs:
             c.close()
+        extra.close()
 
-with T.section("--idle-timeout 1: an idle connection is closed, a busy one is not"):
+
+@T.case()
+def case_idle_timeout():
+    """--idle-timeout 1: an idle connection is closed, a busy one is not"""
     with Daemon(T, "--zygotes", 1, "--idle-timeout", 1, name="idle daemon") as d:
         d.wait_warm()
         quiet = d.client()
         quiet.request({"op": "ping"})
         T.check(closed_by_daemon(quiet, 5), "an idle connection is closed within 5 s")
+        quiet.close()
         busy = d.client()
         t0 = time.monotonic()
         a = busy.request(wbd.prog_job("slow", "sleeper", [3], limits={"wall_ms": 10000}), timeout=20)
@@ -220,7 +239,10 @@ with T.section("--idle-timeout 1: an idle connection is closed, a busy one is no
                 "a connection waiting 3 s for its job is not closed meanwhile (%.1f s)" % took, brief(a))
         busy.close()
 
-with T.section("--write-timeout 1: a client that reads nothing is dropped"):
+
+@T.case()
+def case_write_timeout():
+    """--write-timeout 1: a client that reads nothing is dropped"""
     with Daemon(T, "--zygotes", 1, "--write-timeout", 1, name="write-timeout daemon") as d:
         d.wait_warm()
         lazy = d.client()
@@ -237,33 +259,46 @@ with T.section("--write-timeout 1: a client that reads nothing is dropped"):
         T.check(a and a.get("status") == "OK", "other clients are served", brief(a))
         c.close()
 
-with T.section("SIGTERM while a client reads nothing: bounded by --stop-timeout"):
+
+@T.case()
+def case_stop_stalled_client():
+    """SIGTERM while a client reads nothing: bounded by --stop-timeout"""
     d = Daemon(T, "--zygotes", 1, "--stop-timeout", 2, name="stalled-client daemon").start()
-    d.wait_warm()
-    lazy = d.client()
-    lazy.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    lazy.send({"id": "big", "argv": ["/usr/bin/head", "-c", str(8 << 20), "/usr/bin/bash"],
-               "limits": {"output_kb": 16384}})
-    stats_when(d, lambda s: s["jobs_run"] >= 1, 20)
-    t0 = time.monotonic()
-    d.stop(check=True, timeout=30)
-    took = time.monotonic() - t0
-    T.check(took < 2 + 5, "the daemon exits %.1f s after SIGTERM (--stop-timeout 2, bound 7 s)" % took)
-    lazy.close()
+    try:
+        d.wait_warm()
+        lazy = d.client()
+        lazy.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        lazy.send({"id": "big", "argv": ["/usr/bin/head", "-c", str(8 << 20), "/usr/bin/bash"],
+                   "limits": {"output_kb": 16384}})
+        stats_when(d, lambda s: s["jobs_run"] >= 1, 20)
+        t0 = time.monotonic()
+        d.stop(check=True, timeout=30)
+        took = time.monotonic() - t0
+        T.check(took < 2 + 5, "the daemon exits %.1f s after SIGTERM (--stop-timeout 2, bound 7 s)" % took)
+        lazy.close()
+    finally:
+        d.stop(check=False)  # only if something above raised: stop() runs once
 
-with T.section("a second SIGTERM ends the running jobs and exits with its cleanup"):
+
+@T.case()
+def case_stop_twice():
+    """a second SIGTERM ends the running jobs and exits with its cleanup"""
     d = Daemon(T, "--zygotes", 1, name="twice-stopped daemon").start()
-    d.wait_warm()
-    c = d.client(30)
-    c.send(wbd.prog_job("long", "sleeper", [60], limits={"wall_ms": 90000}))
-    stats_when(d, lambda s: s["busy"] == 1, 20)
-    os.kill(d.pid, signal.SIGTERM)
-    time.sleep(1)
-    T.check(d.alive(), "after one SIGTERM the daemon waits for the running job")
-    t0 = time.monotonic()
-    d.stop(check=True, timeout=30)  # the second SIGTERM
-    took = time.monotonic() - t0
-    T.check(took < 10, "after the second it exits within 10 s (%.1f s), not after the job's 60 s" % took)
-    c.close()
+    try:
+        d.wait_warm()
+        c = d.client(30)
+        c.send(wbd.prog_job("long", "sleeper", [60], limits={"wall_ms": 90000}))
+        stats_when(d, lambda s: s["busy"] == 1, 20)
+        os.kill(d.pid, signal.SIGTERM)
+        time.sleep(1)
+        T.check(d.alive(), "after one SIGTERM the daemon waits for the running job")
+        t0 = time.monotonic()
+        d.stop(check=True, timeout=30)  # the second SIGTERM
+        took = time.monotonic() - t0
+        T.check(took < 10, "after the second it exits within 10 s (%.1f s), not after the job's 60 s" % took)
+        c.close()
+    finally:
+        d.stop(check=False)  # only if something above raised: stop() runs once
 
-T.finish()
+
+T.run()

@@ -54,8 +54,14 @@ def make_jobs(client, rng):
     return jobs, kinds
 
 
-with Daemon(T, "--zygotes", 2, name="daemon") as d:
-    with T.section("%d clients x %d jobs" % (CLIENTS, PER_CLIENT)):
+@T.case()
+def case_clients_jobs():
+    """clients x jobs
+
+    CLIENTS connections at once, each pipelining PER_CLIENT jobs (the
+    figures are logged)."""
+    wbd.log("%d clients x %d jobs" % (CLIENTS, PER_CLIENT))
+    with Daemon(T, "--zygotes", 2, name="daemon") as d:
         d.wait_warm()
         rng = random.Random(int(os.environ.get("WB_SEED", "12345")))
         work = [make_jobs(i, rng) for i in range(CLIENTS)]
@@ -107,4 +113,5 @@ with Daemon(T, "--zygotes", 2, name="daemon") as d:
                 and s["by_status"]["XX"] == 0 and s["zygotes_replaced"] == 0,
                 "stats: all jobs run, none XX, no zygote replaced, queue empty", brief(s))
 
-T.finish()
+
+T.run()

@@ -43,95 +43,114 @@ def ok_jobs(d, what, n=3):
             "%s: later jobs run OK" % what, "%s\n%s" % (err, "\n".join(brief(a) for a in answers)))
 
 
-with Daemon(T, "--zygotes", 1, name="daemon") as d:
-    with T.section("kill -9 the zygote while it runs a job"):
-        d.wait_warm()
-        base = d.stats()["zygotes_replaced"]
-        zygotes = wbd.children(d.pid)
-        T.check(len(zygotes) == 1, "one zygote: one child of the daemon (%s)" % zygotes)
-        name = "zsleep_%d" % TAG
-        c = d.client()
-        c.send(sleeper_job("z1", name))
-        pids = wait_sleeper(name)
-        T.check(pids, "the sleeper job runs on the host (%s)" % pids)
-        t0 = time.monotonic()
-        os.kill(zygotes[0], signal.SIGKILL)
-        try:
-            a = c.recv(15)
-        except (TimeoutError, ValueError) as e:
-            a = None
-            T.fail("killed zygote: the job is answered", str(e))
-        took = time.monotonic() - t0
-        T.check(a and a.get("id") == "z1" and a.get("status") == "XX" and a.get("error"),
-                "killed zygote: the job is answered XX with an error (%.2f s): %s"
-                % (took, (a or {}).get("error")), brief(a))
-        T.check(took < 3, "killed zygote: the answer comes at once, not at the wall limit (%.2f s)" % took)
-        gone = wbd.wait_for(lambda: not wbd.procs_named(name), 3)
-        T.check(gone, "killed zygote: no sleeper left on the host", wbd.procs_named(name))
-        s = wbd.wait_for(lambda: (lambda s: s if s["zygotes_replaced"] >= base + 1 else None)(d.stats()), 10)
-        T.check(s is not None, "stats: zygotes_replaced goes from %d to %d" % (base, base + 1), brief(d.stats()))
-        T.check(d.wait_warm(30) is not None, "a new zygote gets warm")
-        new = wbd.children(d.pid)
-        T.check(len(new) == 1 and new != zygotes, "the daemon has a new zygote (%s, was %s)" % (new, zygotes))
-        a = c.request({"op": "ping"})
-        T.check(a == {"op": "ping", "ok": True}, "killed zygote: the client's connection still works", brief(a))
-        c.close()
-        ok_jobs(d, "after-zygote-kill")
+ONE = wbd.Fixture(lambda: Daemon(T, "--zygotes", 1, name="daemon"))
 
-    with T.section("kill -9 the job's program from the host"):
-        name = "ksleep_%d" % TAG
-        c = d.client()
-        c.send(sleeper_job("k1", name))
-        pids = wait_sleeper(name)
-        T.check(pids and len(pids) == 1, "the job's program found on the host by name and uid (%s)" % pids)
-        if pids:
-            os.kill(pids[0], signal.SIGKILL)
-        try:
-            a = c.recv(15)
-        except (TimeoutError, ValueError) as e:
-            a = None
-            T.fail("killed program: the job is answered", str(e))
-        T.check(a and a.get("id") == "k1" and a.get("status") == "SG" and a.get("signal") == 9,
-                "killed program: SG with signal 9", brief(a))
-        T.check(a and (a.get("wall_ms") or 0) < 4000, "killed program: reported at once, not at the wall limit",
-                brief(a))
-        c.close()
-        ok_jobs(d, "after-program-kill")
 
-    with T.section("the client goes away mid-job"):
-        s0 = d.stats()
-        name = "dsleep_%d" % TAG
-        c = d.client()
-        c.send(sleeper_job("d1", name, secs=10, wall=5000))
-        T.check(wait_sleeper(name), "the sleeper job runs")
-        time.sleep(0.2)
-        c.close()
-        t0 = time.monotonic()
-        gone = wbd.wait_for(lambda: not wbd.procs_named(name), 1.0)
-        T.check(gone, "client gone: no sleeper left on the host within 1 s (%.2f s)" % (time.monotonic() - t0),
-                wbd.procs_named(name))
-        # Queued jobs of a client that leaves are dropped too.
-        name2 = "qsleep_%d" % TAG
-        c = d.client()
-        c.send(*[sleeper_job("dq%d" % i, name2, secs=10, wall=5000) for i in range(5)])
-        T.check(wait_sleeper(name2), "five sleeper jobs sent, one runs")
-        s = d.stats()
-        T.check(s["queue_depth"] == 4, "the other four are queued (queue_depth %d)" % s["queue_depth"])
-        c.close()
-        gone = wbd.wait_for(lambda: not wbd.procs_named(name2), 1.0)
-        T.check(gone, "client gone: its running job killed within 1 s", wbd.procs_named(name2))
-        s = wbd.wait_for(lambda: (lambda s: s if s["queue_depth"] == 0 and s["busy"] == 0 else None)(d.stats()), 2)
-        T.check(s is not None, "client gone: its queued jobs dropped (queue empty, nothing busy)", brief(d.stats()))
-        time.sleep(0.3)
-        T.check(not wbd.procs_named(name2), "no queued sleeper started after the client left",
-                wbd.procs_named(name2))
-        s = d.stats()
-        if "cancelled" in s:
-            T.check(s["cancelled"] - s0["cancelled"] == 6 and s["by_status"]["XX"] == s0["by_status"]["XX"],
-                    "stats: the 6 jobs of clients gone are counted as cancelled, not XX", brief(s))
-        ok_jobs(d, "after-disconnect")
+@T.case(ONE)
+def case_kill_zygote(d):
+    """kill -9 the zygote while it runs a job"""
+    d.wait_warm()
+    base = d.stats()["zygotes_replaced"]
+    zygotes = wbd.children(d.pid)
+    T.check(len(zygotes) == 1, "one zygote: one child of the daemon (%s)" % zygotes)
+    name = "zsleep_%d" % TAG
+    c = d.client()
+    c.send(sleeper_job("z1", name))
+    pids = wait_sleeper(name)
+    T.check(pids, "the sleeper job runs on the host (%s)" % pids)
+    t0 = time.monotonic()
+    os.kill(zygotes[0], signal.SIGKILL)
+    try:
+        a = c.recv(15)
+    except (TimeoutError, ValueError) as e:
+        a = None
+        T.fail("killed zygote: the job is answered", str(e))
+    took = time.monotonic() - t0
+    T.check(a and a.get("id") == "z1" and a.get("status") == "XX" and a.get("error"),
+            "killed zygote: the job is answered XX with an error (%.2f s): %s"
+            % (took, (a or {}).get("error")), brief(a))
+    T.check(took < 3, "killed zygote: the answer comes at once, not at the wall limit (%.2f s)" % took)
+    gone = wbd.wait_for(lambda: not wbd.procs_named(name), 3)
+    T.check(gone, "killed zygote: no sleeper left on the host", wbd.procs_named(name))
+    s = wbd.wait_for(lambda: (lambda s: s if s["zygotes_replaced"] >= base + 1 else None)(d.stats()), 10)
+    T.check(s is not None, "stats: zygotes_replaced goes from %d to %d" % (base, base + 1), brief(d.stats()))
+    T.check(d.wait_warm(30) is not None, "a new zygote gets warm")
+    new = wbd.children(d.pid)
+    T.check(len(new) == 1 and new != zygotes, "the daemon has a new zygote (%s, was %s)" % (new, zygotes))
+    a = c.request({"op": "ping"})
+    T.check(a == {"op": "ping", "ok": True}, "killed zygote: the client's connection still works", brief(a))
+    c.close()
+    ok_jobs(d, "after-zygote-kill")
 
-with T.section("a client that sends 2000 jobs and never reads"):
+
+@T.case(ONE)
+def case_kill_program(d):
+    """kill -9 the job's program from the host"""
+    # Run alone, the case gets a fresh daemon: its zygote warm first, as
+    # the cases before it leave it in the whole run.
+    d.wait_warm()
+    name = "ksleep_%d" % TAG
+    c = d.client()
+    c.send(sleeper_job("k1", name))
+    pids = wait_sleeper(name)
+    T.check(pids and len(pids) == 1, "the job's program found on the host by name and uid (%s)" % pids)
+    if pids:
+        os.kill(pids[0], signal.SIGKILL)
+    try:
+        a = c.recv(15)
+    except (TimeoutError, ValueError) as e:
+        a = None
+        T.fail("killed program: the job is answered", str(e))
+    T.check(a and a.get("id") == "k1" and a.get("status") == "SG" and a.get("signal") == 9,
+            "killed program: SG with signal 9", brief(a))
+    T.check(a and (a.get("wall_ms") or 0) < 4000, "killed program: reported at once, not at the wall limit",
+            brief(a))
+    c.close()
+    ok_jobs(d, "after-program-kill")
+
+
+@T.case(ONE)
+def case_client_gone(d):
+    """the client goes away mid-job"""
+    # Run alone, the case gets a fresh daemon: its zygote warm first, as
+    # the cases before it leave it in the whole run.
+    d.wait_warm()
+    s0 = d.stats()
+    name = "dsleep_%d" % TAG
+    c = d.client()
+    c.send(sleeper_job("d1", name, secs=10, wall=5000))
+    T.check(wait_sleeper(name), "the sleeper job runs")
+    time.sleep(0.2)
+    c.close()
+    t0 = time.monotonic()
+    gone = wbd.wait_for(lambda: not wbd.procs_named(name), 1.0)
+    T.check(gone, "client gone: no sleeper left on the host within 1 s (%.2f s)" % (time.monotonic() - t0),
+            wbd.procs_named(name))
+    # Queued jobs of a client that leaves are dropped too.
+    name2 = "qsleep_%d" % TAG
+    c = d.client()
+    c.send(*[sleeper_job("dq%d" % i, name2, secs=10, wall=5000) for i in range(5)])
+    T.check(wait_sleeper(name2), "five sleeper jobs sent, one runs")
+    s = d.stats()
+    T.check(s["queue_depth"] == 4, "the other four are queued (queue_depth %d)" % s["queue_depth"])
+    c.close()
+    gone = wbd.wait_for(lambda: not wbd.procs_named(name2), 1.0)
+    T.check(gone, "client gone: its running job killed within 1 s", wbd.procs_named(name2))
+    s = wbd.wait_for(lambda: (lambda s: s if s["queue_depth"] == 0 and s["busy"] == 0 else None)(d.stats()), 2)
+    T.check(s is not None, "client gone: its queued jobs dropped (queue empty, nothing busy)", brief(d.stats()))
+    time.sleep(0.3)
+    T.check(not wbd.procs_named(name2), "no queued sleeper started after the client left",
+            wbd.procs_named(name2))
+    s = d.stats()
+    if "cancelled" in s:
+        T.check(s["cancelled"] - s0["cancelled"] == 6 and s["by_status"]["XX"] == s0["by_status"]["XX"],
+                "stats: the 6 jobs of clients gone are counted as cancelled, not XX", brief(s))
+    ok_jobs(d, "after-disconnect")
+
+
+@T.case()
+def case_non_reader():
+    """a client that sends 2000 jobs and never reads"""
     with Daemon(T, "--zygotes", 2, name="non-reader daemon") as d:
         d.wait_warm()
         ok_jobs(d, "warm-up", 20)
@@ -188,7 +207,10 @@ with T.section("a client that sends 2000 jobs and never reads"):
         other.close()
         ok_jobs(d, "after-non-reader")
 
-with T.section("a non-reader whose results are large: its queued jobs wait"):
+
+@T.case()
+def case_large_non_reader():
+    """a non-reader whose results are large: its queued jobs wait"""
     with Daemon(T, "--zygotes", 2, name="large-result daemon") as d:
         d.wait_warm()
         rss0 = wbd.rss_kb(d.pid)
@@ -220,7 +242,10 @@ with T.section("a non-reader whose results are large: its queued jobs wait"):
         other.close()
         ok_jobs(d, "after-large-non-reader")
 
-with T.section("a non-reader's held jobs take no queue room"):
+
+@T.case()
+def case_held_queue():
+    """a non-reader's held jobs take no queue room"""
     # The first result, 20 MiB of NULs, passes the daemon's 16 MiB limit
     # of what a client has still to read, so it stops reading this client
     # and holds its other 33 jobs in the queue, which is exactly full then.
@@ -248,7 +273,10 @@ with T.section("a non-reader's held jobs take no queue room"):
                 brief(other.request({"op": "stats"})))
         other.close()
 
-with T.section("64 MiB of NUL output beside a latency prober"):
+
+@T.case()
+def case_big_output():
+    """64 MiB of NUL output beside a latency prober"""
     # Each NUL was 6 bytes of JSON and the line was built, then copied,
     # whole: a 402 MB line and 850 MB of daemon memory, and a prober's
     # /bin/true waited seconds. Now: base64 (4/3), rendered a part at a
@@ -298,4 +326,5 @@ with T.section("64 MiB of NUL output beside a latency prober"):
         big.close()
         prober.close()
 
-T.finish()
+
+T.run()

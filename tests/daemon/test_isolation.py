@@ -56,70 +56,80 @@ def run(c, job, timeout=30):
     return a if a and a.get("id") == job["id"] else {"unexpected": a}
 
 
-with Daemon(T, "--zygotes", 1, name="1-zygote daemon") as d:
-    with T.section("job 2 on the same zygote sees nothing of job 1"):
-        d.wait_warm()
-        zyg = wbd.children(d.pid)
-        c = d.client()
-        j1 = {"id": "j1", "argv": ["/bin/sh", "-c", JOB1], "files": [wbd.prog_file("sleeper", BG)],
-              "limits": {"procs": 8, "wall_ms": 5000}}
-        a = run(c, j1)
-        T.check(a.get("status") == "OK" and a.get("stdout") == "wrote\n",
-                "job 1 writes /box/x, /tmp/y and starts a background process", brief(a))
-        left = wbd.wait_for(lambda: not wbd.procs_named(BG), 2)
-        T.check(left, "job 1's background process is gone from the host after its result",
-                wbd.procs_named(BG))
-        j2 = {"id": "j2", "argv": ["/bin/sh", "-c", JOB2], "limits": {"procs": 4}}
-        a = run(c, j2)
-        out = a.get("stdout") or ""
-        wbd.log("job 2 stdout: %r" % out)
-        T.check(a.get("status") == "OK", "job 2 runs OK", brief(a))
-        T.check("box: *\n" in out, "job 2: /box is empty (no x)", out)
-        T.check("tmp: * .[!.]*\n" in out, "job 2: /tmp is empty (no y, no d)", out)
-        T.check("nprocs: 1\n" in out and BG not in out,
-                "job 2: /proc shows only its own shell (and its init), no process of job 1", out)
-        T.check(wbd.children(d.pid) == zyg, "both jobs ran on the same zygote (%s)" % zyg)
-        # The same check many times over: a leak that needs a spare to be
-        # reused would show on a later round.
-        bad = []
-        for i in range(10):
-            j1["id"], j2["id"] = "r1-%d" % i, "r2-%d" % i
-            a1, a2 = run(c, j1), run(c, j2)
-            o = a2.get("stdout") or ""
-            if (a1.get("status") != "OK" or a2.get("status") != "OK" or "box: *\n" not in o
-                    or "tmp: * .[!.]*\n" not in o or "nprocs: 1\n" not in o):
-                bad.append("%s\n%s" % (brief(a1), brief(a2)))
-        T.check(not bad, "10 more rounds: job 2 never sees job 1's files or processes", "\n".join(bad[:3]))
-        left = wbd.wait_for(lambda: not wbd.procs_named(BG), 2)
-        T.check(left, "no background process of any round left on the host", wbd.procs_named(BG))
-        c.close()
+ONE = wbd.Fixture(lambda: Daemon(T, "--zygotes", 1, name="1-zygote daemon"))
 
-    with T.section("memory_kb after a job that filled the page cache"):
-        # A job reads 96 MiB of the host's libraries (page cache charged to
-        # its cgroup); the next jobs on the same zygote must report their
-        # own memory, not that (with reused cgroups they showed ~170 MiB
-        # after 150 MiB).
-        # Pages already cached stay charged to whoever read them first: drop
-        # those of the files the reader will read, so that it charges them.
-        evicted = evict_tree("/usr/lib", 128 << 20)
-        wbd.log("evicted the page cache of %d MiB of /usr/lib" % (evicted >> 20))
-        c = d.client()
-        # Time limits far from what reading takes, also under emulation
-        # (tests/vm), where 150 MiB took more than the default second.
-        a = run(c, wbd.prog_job("big", "readtree", ["/usr/lib", 96],
-                                limits={"memory_kb": 524288, "cpu_ms": 30000, "wall_ms": 60000}), timeout=90)
-        T.check(a.get("status") == "OK" and a.get("stdout", "").startswith("read "),
-                "the reader ran", brief(a))
-        wbd.log("reader: %s, memory_kb %s (%s)" % (a.get("stdout", "").strip(), a.get("memory_kb"),
-                                                   a.get("accounting")))
-        small = [run(c, wbd.true_job("after%d" % i)) for i in range(3)]
-        kbs = [x.get("memory_kb") for x in small]
-        T.check(all(x.get("status") == "OK" for x in small) and all(isinstance(k, int) and k < 20480 for k in kbs),
-                "the next three /bin/true jobs report under 20 MiB each (%s)" % kbs, [brief(x) for x in small])
-        c.close()
 
-with Daemon(T, "--zygotes", 2, name="2-zygote daemon") as d:
-    with T.section("two jobs at once"):
+@T.case(ONE)
+def case_job2_sees_nothing(d):
+    """job 2 on the same zygote sees nothing of job 1"""
+    d.wait_warm()
+    zyg = wbd.children(d.pid)
+    c = d.client()
+    j1 = {"id": "j1", "argv": ["/bin/sh", "-c", JOB1], "files": [wbd.prog_file("sleeper", BG)],
+          "limits": {"procs": 8, "wall_ms": 5000}}
+    a = run(c, j1)
+    T.check(a.get("status") == "OK" and a.get("stdout") == "wrote\n",
+            "job 1 writes /box/x, /tmp/y and starts a background process", brief(a))
+    left = wbd.wait_for(lambda: not wbd.procs_named(BG), 2)
+    T.check(left, "job 1's background process is gone from the host after its result",
+            wbd.procs_named(BG))
+    j2 = {"id": "j2", "argv": ["/bin/sh", "-c", JOB2], "limits": {"procs": 4}}
+    a = run(c, j2)
+    out = a.get("stdout") or ""
+    wbd.log("job 2 stdout: %r" % out)
+    T.check(a.get("status") == "OK", "job 2 runs OK", brief(a))
+    T.check("box: *\n" in out, "job 2: /box is empty (no x)", out)
+    T.check("tmp: * .[!.]*\n" in out, "job 2: /tmp is empty (no y, no d)", out)
+    T.check("nprocs: 1\n" in out and BG not in out,
+            "job 2: /proc shows only its own shell (and its init), no process of job 1", out)
+    T.check(wbd.children(d.pid) == zyg, "both jobs ran on the same zygote (%s)" % zyg)
+    # The same check many times over: a leak that needs a spare to be
+    # reused would show on a later round.
+    bad = []
+    for i in range(10):
+        j1["id"], j2["id"] = "r1-%d" % i, "r2-%d" % i
+        a1, a2 = run(c, j1), run(c, j2)
+        o = a2.get("stdout") or ""
+        if (a1.get("status") != "OK" or a2.get("status") != "OK" or "box: *\n" not in o
+                or "tmp: * .[!.]*\n" not in o or "nprocs: 1\n" not in o):
+            bad.append("%s\n%s" % (brief(a1), brief(a2)))
+    T.check(not bad, "10 more rounds: job 2 never sees job 1's files or processes", "\n".join(bad[:3]))
+    left = wbd.wait_for(lambda: not wbd.procs_named(BG), 2)
+    T.check(left, "no background process of any round left on the host", wbd.procs_named(BG))
+    c.close()
+
+
+@T.case(ONE)
+def case_page_cache_memory(d):
+    """memory_kb after a job that filled the page cache"""
+    # A job reads 96 MiB of the host's libraries (page cache charged to
+    # its cgroup); the next jobs on the same zygote must report their
+    # own memory, not that (with reused cgroups they showed ~170 MiB
+    # after 150 MiB).
+    # Pages already cached stay charged to whoever read them first: drop
+    # those of the files the reader will read, so that it charges them.
+    evicted = evict_tree("/usr/lib", 128 << 20)
+    wbd.log("evicted the page cache of %d MiB of /usr/lib" % (evicted >> 20))
+    c = d.client()
+    # Time limits far from what reading takes, also under emulation
+    # (tests/vm), where 150 MiB took more than the default second.
+    a = run(c, wbd.prog_job("big", "readtree", ["/usr/lib", 96],
+                            limits={"memory_kb": 524288, "cpu_ms": 30000, "wall_ms": 60000}), timeout=90)
+    T.check(a.get("status") == "OK" and a.get("stdout", "").startswith("read "),
+            "the reader ran", brief(a))
+    wbd.log("reader: %s, memory_kb %s (%s)" % (a.get("stdout", "").strip(), a.get("memory_kb"),
+                                               a.get("accounting")))
+    small = [run(c, wbd.true_job("after%d" % i)) for i in range(3)]
+    kbs = [x.get("memory_kb") for x in small]
+    T.check(all(x.get("status") == "OK" for x in small) and all(isinstance(k, int) and k < 20480 for k in kbs),
+            "the next three /bin/true jobs report under 20 MiB each (%s)" % kbs, [brief(x) for x in small])
+    c.close()
+
+
+@T.case()
+def case_two_at_once():
+    """two jobs at once"""
+    with Daemon(T, "--zygotes", 2, name="2-zygote daemon") as d:
         d.wait_warm()
         c = d.client()
         names = ["usleep_a_%d" % TAG, "usleep_b_%d" % TAG]
@@ -145,4 +155,5 @@ with Daemon(T, "--zygotes", 2, name="2-zygote daemon") as d:
                 "%s\n%s" % (err, "\n".join(brief(a) for a in answers)))
         c.close()
 
-T.finish()
+
+T.run()

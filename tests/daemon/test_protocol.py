@@ -39,237 +39,286 @@ def still_works(c, what):
             "%s: the connection still runs a job" % what, brief(a))
 
 
-with Daemon(T, "--zygotes", 2, "--max-request", "64K", name="daemon") as d:
-    with T.section("ping and stats"):
-        c = d.client()
-        a = c.request({"op": "ping"})
-        T.check(a == {"op": "ping", "ok": True}, "ping answers {\"op\":\"ping\",\"ok\":true}", brief(a))
-        s = d.wait_warm()
-        T.check(s is not None, "stats: every zygote gets warm", brief(d.stats()))
-        s = c.request({"op": "stats"})
-        missing = [f for f in STATS_FIELDS if f not in (s or {})]
-        T.check(s and s.get("op") == "stats" and not missing, "stats: every field present",
-                "missing %s in %s" % (missing, brief(s)))
-        if wbd.EXPECT_ACCOUNTING:
-            want_acct = wbd.EXPECT_ACCOUNTING
-        else:
-            want_acct = "rlimit" if wbd.rootless() else ("cgroup-v1", "cgroup-v2")
-        T.check(s["zygotes"] == 2 and 0 <= s["warm"] <= 2 and s["busy"] == 0
-                and s["queue_depth"] == 0 and s["queue_max"] == 1024 and s["connections"] >= 1
-                and s["uptime_s"] >= 0 and set(s["by_status"]) == {"OK", "RE", "SG", "TL", "ML", "OL", "SV", "XX"}
-                and all(k in s["latency_us"] for k in ("p50", "p99", "count"))
-                and s["accounting"] in (want_acct if isinstance(want_acct, tuple) else (want_acct,)),
-                "stats: values sane for an idle 2-zygote daemon (%s accounting)" % s.get("accounting"),
-                brief(s))
-        jobs0 = s["jobs_run"]
+MAIN = wbd.Fixture(lambda: Daemon(T, "--zygotes", 2, "--max-request", "64K", name="daemon"))
 
-    with T.section("one job"):
-        a = c.request({"id": "one", "argv": ["/bin/sh", "-c", "echo hi"], "limits": {"procs": 2}})
-        T.check(a and a.get("id") == "one" and a.get("status") == "OK" and a.get("stdout") == "hi\n"
-                and a.get("exit_code") == 0, "a job is answered OK with its id and output", brief(a))
-        s = c.request({"op": "stats"})
-        T.check(s["jobs_run"] == jobs0 + 1 and s["by_status"]["OK"] >= 1 and s["latency_us"]["count"] >= 1,
-                "stats: jobs_run and by_status count the job", brief(s))
 
-    with T.section("50 jobs pipelined on one connection"):
-        jobs = []
-        for i in range(50):
-            if i % 5 == 0:
-                jobs.append({"id": "p%d" % i, "argv": ["/bin/sh", "-c", "exit %d" % (i % 7 + 1)],
-                             "limits": {"procs": 2}})
-            else:
-                jobs.append({"id": "p%d" % i, "argv": ["/bin/echo", "job", str(i)]})
-        c.send(*jobs)
-        answers, err = c.collect(50, timeout=60)
-        T.check(err is None, "pipelined: 50 answers arrive", err)
-        if answered_once(T, jobs, answers, "pipelined"):
-            m = wbd.by_id(answers)
-            bad = []
-            for i, j in enumerate(jobs):
-                a = m[j["id"]][0]
-                if i % 5 == 0:
-                    ok = a["status"] == "RE" and a["exit_code"] == i % 7 + 1
-                else:
-                    ok = a["status"] == "OK" and a["stdout"] == "job %d\n" % i
-                if not ok:
-                    bad.append(brief(a))
-            T.check(not bad, "pipelined: each answer is its own job's result (output, exit code)",
-                    "\n".join(bad[:5]))
-
-    with T.section("malformed lines"):
-        c.send_raw(b'{"id": "x", "argv": ["/bin/true"\n')
-        a = c.recv(10)
-        T.check(is_xx_error(a, None, "invalid JSON"), "malformed JSON: id null, XX, error says invalid JSON",
-                brief(a))
-        still_works(c, "malformed-json")
-
-        garbage = bytes(b for b in os.urandom(4096) if b != 0x0A)
-        c.send_raw(garbage)
-        time.sleep(0.1)
-        c.send_raw(b"\n")
-        try:
-            a = c.recv(10)
-            T.check(a is not None and a.get("id") is None and a.get("status") == "XX" and a.get("error"),
-                    "binary garbage: answered id null, XX, with an error", brief(a))
-        except ValueError as e:
-            T.fail("binary garbage: the answer is valid JSON", str(e))
-        still_works(c, "garbage")
-
-        a = c.request({"id": "bad-limit", "argv": ["/bin/true"], "limits": {"cpu_ms": "lots"}})
-        T.check(is_xx_error(a, "bad-limit", "invalid job:"), "invalid job: XX with its id, 'invalid job: ...'",
-                brief(a))
-        a = c.request({"id": "typo", "argv": ["/bin/true"], "limitz": {}})
-        T.check(is_xx_error(a, "typo", "invalid job:"), "unknown top-level field: invalid job", brief(a))
-        a = c.request({"id": "noargv", "argv": []})
-        T.check(is_xx_error(a, "noargv", "invalid job:"), "empty argv: invalid job", brief(a))
-        a = c.request({"id": "pol", "argv": ["/bin/true"], "policy": "no-such-policy"})
-        T.check(is_xx_error(a, "pol", "policy: no such policy"), "unknown policy: invalid job", brief(a))
-        a = c.request({"id": "net", "argv": ["/bin/true"], "network": True})
-        T.check(is_xx_error(a, "net", "invalid job:"), "network: true: refused as an invalid job", brief(a))
-        # The bytes of a string must be UTF-8 (RFC 8259): an id that is not
-        # could only be echoed altered, so the line is refused, id null.
-        c.send_raw(b'{"id": "bad\xff\xfeid", "argv": ["/bin/true"]}\n')
-        a = c.recv(10)
-        T.check(is_xx_error(a, None, "not UTF-8"), "invalid UTF-8 in id: XX, id null, 'not UTF-8'", brief(a))
-        still_works(c, "bad-utf8")
-        a = c.request({"id": "big-output", "argv": ["/bin/true"], "limits": {"output_kb": 65537}})
-        T.check(is_xx_error(a, "big-output", "--max-output"),
-                "output_kb over the daemon's cap (default 64M): invalid job naming --max-output", brief(a))
-        a = c.request({"id": "cap-output", "argv": ["/bin/true"], "limits": {"output_kb": 65536}})
-        T.check(a and a.get("id") == "cap-output" and a.get("status") == "OK",
-                "output_kb at the daemon's cap runs", brief(a))
-        c.send_raw(b"[1, 2, 3]\n")
-        a = c.recv(10)
-        T.check(a and a.get("status") == "XX" and a.get("id") is None, "a JSON array line: XX, id null", brief(a))
-        c.send_raw(b"\n\r\n")
-        a = c.request({"op": "ping"})
-        T.check(a == {"op": "ping", "ok": True}, "empty lines are ignored (the next answer is the ping)", brief(a))
-        still_works(c, "invalid-job")
-
-    with T.section("unknown op"):
-        a = c.request({"op": "reboot"})
-        T.check(a and a.get("status") == "XX" and "unknown op" in (a.get("error") or ""),
-                "unknown op: XX 'unknown op'", brief(a))
-        still_works(c, "unknown-op")
-
-    with T.section("a line over --max-request 64K"):
-        other = d.client()
-        big = d.client()
-        line = json.dumps({"id": "big", "argv": ["/bin/true"], "env": {"X": "y" * 100000}}).encode() + b"\n"
-        try:
-            big.send_raw(line)
-        except (BrokenPipeError, ConnectionResetError):
-            wbd.log("the daemon closed while the 100 KB line was being sent")
-        try:
-            a = big.recv(10)
-        except (TimeoutError, ValueError) as e:
-            a = None
-            wbd.log("no answer: %s" % e)
-        T.check(a and a.get("status") == "XX" and "request over the size limit" in (a.get("error") or ""),
-                "100 KB line: XX 'request over the size limit'", brief(a))
-        T.check(big.at_eof(10), "100 KB line: then the connection is closed")
-        big.close()
-        a = other.request({"op": "ping"})
-        T.check(a == {"op": "ping", "ok": True}, "100 KB line: another connection keeps working", brief(a))
-        a = other.request({"id": "fits", "argv": ["/bin/true"], "env": {"X": "y" * 60000}})
-        T.check(a and a.get("id") == "fits" and a.get("status") == "OK", "a 60 KB line (under the limit) runs",
-                brief(a))
-        other.close()
-
-    with T.section("half a line, then disconnect"):
-        h = d.client()
-        h.send_raw(b'{"id": "half", "argv": ["/bin/tr')
-        h.close()
-        h = d.client()
-        h.send(wbd.prog_job("half2", "sleeper", [1]))
-        time.sleep(0.2)
-        h.send_raw(b'{"id": "half3", "ar')
-        h.close()
-        time.sleep(0.3)
-        still_works(c, "half-line")
-
-    with T.section("500 connections at once"):
-        conns, err = [], None
-        try:
-            for i in range(500):
-                conns.append(d.client(120))
-        except OSError as e:
-            err = "connect %d failed: %s" % (len(conns), e)
-        T.check(err is None, "500 connections opened", err)
-        for i, k in enumerate(conns):
-            k.send({"op": "ping"} if i % 2 else wbd.true_job("c%d" % i))
-        bad = []
-        s = c.request({"op": "stats"})
-        T.check(s.get("connections", 0) >= len(conns) + 1, "stats: connections counts them (%s)"
-                % s.get("connections"), brief(s))
-        for i, k in enumerate(conns):
-            try:
-                a = k.recv(120)
-            except (TimeoutError, ValueError) as e:
-                a = str(e)
-            want = {"op": "ping", "ok": True} if i % 2 else None
-            if want is not None and a != want:
-                bad.append("conn %d: %s" % (i, a))
-            elif want is None and not (isinstance(a, dict) and a.get("id") == "c%d" % i and a.get("status") == "OK"):
-                bad.append("conn %d: %s" % (i, brief(a) if isinstance(a, dict) else a))
-        T.check(not bad and len(conns) == 500, "500 connections: every ping and job answered on its own connection",
-                "%d bad: %s" % (len(bad), "\n".join(bad[:5])))
-        for k in conns:
-            k.close()
-        s = wbd.wait_for(lambda: (lambda s: s if s["connections"] <= 2 else None)(c.request({"op": "stats"})), 10)
-        T.check(s is not None, "closed connections are dropped from the count", brief(c.request({"op": "stats"})))
-
-    with T.section("warmbox submit and warmbox stats"):
-        jf = os.path.join(d.dir, "jobs.ndjson")
-        with open(jf, "w") as f:
-            for i in range(5):
-                f.write(json.dumps({"id": "s%d" % i, "argv": ["/bin/echo", str(i)]}) + "\n")
-            f.write(json.dumps({"id": "s-re", "argv": ["/bin/false"]}) + "\n")
-        os.chmod(jf, 0o644)
-        r = subprocess.run(wbd.as_user_argv([wbd.WB, "submit", "--socket", d.sock, jf]),
-                           capture_output=True, timeout=60)
-        lines = [json.loads(x) for x in r.stdout.decode().splitlines() if x.strip()]
-        m = wbd.by_id(lines)
-        T.check(r.returncode == 0 and len(lines) == 6 and all(len(m.get("s%d" % i, [])) == 1 for i in range(5))
-                and m["s-re"][0]["status"] == "RE",
-                "warmbox submit: 6 results by id, exit 0 (a RE verdict is still a job carried out)",
-                "exit %d\nstdout %s\nstderr %s" % (r.returncode, r.stdout[:1000], r.stderr[:500]))
-        with open(jf, "a") as f:
-            f.write(json.dumps({"id": "s-bad", "argv": "/bin/true"}) + "\n")
-        r = subprocess.run(wbd.as_user_argv([wbd.WB, "submit", "--socket", d.sock, jf]),
-                           capture_output=True, timeout=60)
-        lines = r.stdout.decode().splitlines()
-        T.check(r.returncode == 2 and len(lines) == 7, "warmbox submit with an invalid job: exit 2, all answered",
-                "exit %d\nstdout %s\nstderr %s" % (r.returncode, r.stdout[:1000], r.stderr[:500]))
-        r = subprocess.run(wbd.as_user_argv([wbd.WB, "stats", "--socket", d.sock]), capture_output=True, timeout=30)
-        try:
-            s = json.loads(r.stdout)
-        except ValueError:
-            s = {}
-        T.check(r.returncode == 0 and s.get("op") == "stats" and s.get("zygotes") == 2,
-                "warmbox stats: exit 0, the stats JSON", "exit %d stdout %s stderr %s"
-                % (r.returncode, r.stdout[:500], r.stderr[:500]))
-
-    with T.section("a second daemon on the live socket path"):
-        before = os.stat(d.sock).st_ino
-        argv = wbd.serve_argv(["--socket", d.sock, "--zygotes", "1"] + (
-            ["--policies", wbd.POLICIES] if wbd.POLICIES else []))
-        try:
-            r = subprocess.run(wbd.as_user_argv(argv), capture_output=True, timeout=30)
-            rc, err = r.returncode, r.stderr.decode(errors="replace")
-        except subprocess.TimeoutExpired as e:
-            rc, err = "still running after 30 s", (e.stderr or b"").decode(errors="replace")
-        T.check(rc not in (0, "still running after 30 s") and "another warmbox daemon" in err,
-                "second daemon: refuses to start, exit non-zero, says why",
-                "exit %s, stderr: %s" % (rc, err[-1000:]))
-        T.check(os.path.exists(d.sock) and os.stat(d.sock).st_ino == before,
-                "second daemon: the first one's socket file left in place")
-        k = d.client()
-        still_works(k, "first-daemon")
-        k.close()
+@T.case(MAIN)
+def case_ping_stats(d):
+    """ping and stats"""
+    c = d.client()
+    a = c.request({"op": "ping"})
+    T.check(a == {"op": "ping", "ok": True}, "ping answers {\"op\":\"ping\",\"ok\":true}", brief(a))
+    s = d.wait_warm()
+    T.check(s is not None, "stats: every zygote gets warm", brief(d.stats()))
+    s = c.request({"op": "stats"})
+    missing = [f for f in STATS_FIELDS if f not in (s or {})]
+    T.check(s and s.get("op") == "stats" and not missing, "stats: every field present",
+            "missing %s in %s" % (missing, brief(s)))
+    if wbd.EXPECT_ACCOUNTING:
+        want_acct = wbd.EXPECT_ACCOUNTING
+    else:
+        want_acct = "rlimit" if wbd.rootless() else ("cgroup-v1", "cgroup-v2")
+    T.check(s["zygotes"] == 2 and 0 <= s["warm"] <= 2 and s["busy"] == 0
+            and s["queue_depth"] == 0 and s["queue_max"] == 1024 and s["connections"] >= 1
+            and s["uptime_s"] >= 0 and set(s["by_status"]) == {"OK", "RE", "SG", "TL", "ML", "OL", "SV", "XX"}
+            and all(k in s["latency_us"] for k in ("p50", "p99", "count"))
+            and s["accounting"] in (want_acct if isinstance(want_acct, tuple) else (want_acct,)),
+            "stats: values sane for an idle 2-zygote daemon (%s accounting)" % s.get("accounting"),
+            brief(s))
     c.close()
 
-with T.section("queue full"):
+
+@T.case(MAIN)
+def case_one_job(d):
+    """one job"""
+    c = d.client()
+    # The counters before this job: the daemon may have run others.
+    s0 = c.request({"op": "stats"})
+    a = c.request({"id": "one", "argv": ["/bin/sh", "-c", "echo hi"], "limits": {"procs": 2}})
+    T.check(a and a.get("id") == "one" and a.get("status") == "OK" and a.get("stdout") == "hi\n"
+            and a.get("exit_code") == 0, "a job is answered OK with its id and output", brief(a))
+    s = c.request({"op": "stats"})
+    T.check(s["jobs_run"] == s0["jobs_run"] + 1 and s["by_status"]["OK"] == s0["by_status"]["OK"] + 1
+            and s["latency_us"]["count"] == s0["latency_us"]["count"] + 1,
+            "stats: jobs_run and by_status count the job", "before %s\nafter %s" % (brief(s0), brief(s)))
+    c.close()
+
+
+@T.case(MAIN)
+def case_pipelined(d):
+    """50 jobs pipelined on one connection"""
+    c = d.client()
+    jobs = []
+    for i in range(50):
+        if i % 5 == 0:
+            jobs.append({"id": "p%d" % i, "argv": ["/bin/sh", "-c", "exit %d" % (i % 7 + 1)],
+                         "limits": {"procs": 2}})
+        else:
+            jobs.append({"id": "p%d" % i, "argv": ["/bin/echo", "job", str(i)]})
+    c.send(*jobs)
+    answers, err = c.collect(50, timeout=60)
+    T.check(err is None, "pipelined: 50 answers arrive", err)
+    if answered_once(T, jobs, answers, "pipelined"):
+        m = wbd.by_id(answers)
+        bad = []
+        for i, j in enumerate(jobs):
+            a = m[j["id"]][0]
+            if i % 5 == 0:
+                ok = a["status"] == "RE" and a["exit_code"] == i % 7 + 1
+            else:
+                ok = a["status"] == "OK" and a["stdout"] == "job %d\n" % i
+            if not ok:
+                bad.append(brief(a))
+        T.check(not bad, "pipelined: each answer is its own job's result (output, exit code)",
+                "\n".join(bad[:5]))
+    c.close()
+
+
+@T.case(MAIN)
+def case_malformed(d):
+    """malformed lines"""
+    c = d.client()
+    c.send_raw(b'{"id": "x", "argv": ["/bin/true"\n')
+    a = c.recv(10)
+    T.check(is_xx_error(a, None, "invalid JSON"), "malformed JSON: id null, XX, error says invalid JSON",
+            brief(a))
+    still_works(c, "malformed-json")
+
+    garbage = bytes(b for b in os.urandom(4096) if b != 0x0A)
+    c.send_raw(garbage)
+    time.sleep(0.1)
+    c.send_raw(b"\n")
+    try:
+        a = c.recv(10)
+        T.check(a is not None and a.get("id") is None and a.get("status") == "XX" and a.get("error"),
+                "binary garbage: answered id null, XX, with an error", brief(a))
+    except ValueError as e:
+        T.fail("binary garbage: the answer is valid JSON", str(e))
+    still_works(c, "garbage")
+
+    a = c.request({"id": "bad-limit", "argv": ["/bin/true"], "limits": {"cpu_ms": "lots"}})
+    T.check(is_xx_error(a, "bad-limit", "invalid job:"), "invalid job: XX with its id, 'invalid job: ...'",
+            brief(a))
+    a = c.request({"id": "typo", "argv": ["/bin/true"], "limitz": {}})
+    T.check(is_xx_error(a, "typo", "invalid job:"), "unknown top-level field: invalid job", brief(a))
+    a = c.request({"id": "noargv", "argv": []})
+    T.check(is_xx_error(a, "noargv", "invalid job:"), "empty argv: invalid job", brief(a))
+    a = c.request({"id": "pol", "argv": ["/bin/true"], "policy": "no-such-policy"})
+    T.check(is_xx_error(a, "pol", "policy: no such policy"), "unknown policy: invalid job", brief(a))
+    a = c.request({"id": "net", "argv": ["/bin/true"], "network": True})
+    T.check(is_xx_error(a, "net", "invalid job:"), "network: true: refused as an invalid job", brief(a))
+    # The bytes of a string must be UTF-8 (RFC 8259): an id that is not
+    # could only be echoed altered, so the line is refused, id null.
+    c.send_raw(b'{"id": "bad\xff\xfeid", "argv": ["/bin/true"]}\n')
+    a = c.recv(10)
+    T.check(is_xx_error(a, None, "not UTF-8"), "invalid UTF-8 in id: XX, id null, 'not UTF-8'", brief(a))
+    still_works(c, "bad-utf8")
+    a = c.request({"id": "big-output", "argv": ["/bin/true"], "limits": {"output_kb": 65537}})
+    T.check(is_xx_error(a, "big-output", "--max-output"),
+            "output_kb over the daemon's cap (default 64M): invalid job naming --max-output", brief(a))
+    a = c.request({"id": "cap-output", "argv": ["/bin/true"], "limits": {"output_kb": 65536}})
+    T.check(a and a.get("id") == "cap-output" and a.get("status") == "OK",
+            "output_kb at the daemon's cap runs", brief(a))
+    c.send_raw(b"[1, 2, 3]\n")
+    a = c.recv(10)
+    T.check(a and a.get("status") == "XX" and a.get("id") is None, "a JSON array line: XX, id null", brief(a))
+    c.send_raw(b"\n\r\n")
+    a = c.request({"op": "ping"})
+    T.check(a == {"op": "ping", "ok": True}, "empty lines are ignored (the next answer is the ping)", brief(a))
+    still_works(c, "invalid-job")
+    c.close()
+
+
+@T.case(MAIN)
+def case_unknown_op(d):
+    """unknown op"""
+    c = d.client()
+    a = c.request({"op": "reboot"})
+    T.check(a and a.get("status") == "XX" and "unknown op" in (a.get("error") or ""),
+            "unknown op: XX 'unknown op'", brief(a))
+    still_works(c, "unknown-op")
+    c.close()
+
+
+@T.case(MAIN)
+def case_max_request(d):
+    """a line over --max-request 64K"""
+    other = d.client()
+    big = d.client()
+    line = json.dumps({"id": "big", "argv": ["/bin/true"], "env": {"X": "y" * 100000}}).encode() + b"\n"
+    try:
+        big.send_raw(line)
+    except (BrokenPipeError, ConnectionResetError):
+        wbd.log("the daemon closed while the 100 KB line was being sent")
+    try:
+        a = big.recv(10)
+    except (TimeoutError, ValueError) as e:
+        a = None
+        wbd.log("no answer: %s" % e)
+    T.check(a and a.get("status") == "XX" and "request over the size limit" in (a.get("error") or ""),
+            "100 KB line: XX 'request over the size limit'", brief(a))
+    T.check(big.at_eof(10), "100 KB line: then the connection is closed")
+    big.close()
+    a = other.request({"op": "ping"})
+    T.check(a == {"op": "ping", "ok": True}, "100 KB line: another connection keeps working", brief(a))
+    a = other.request({"id": "fits", "argv": ["/bin/true"], "env": {"X": "y" * 60000}})
+    T.check(a and a.get("id") == "fits" and a.get("status") == "OK", "a 60 KB line (under the limit) runs",
+            brief(a))
+    other.close()
+
+
+@T.case(MAIN)
+def case_half_line(d):
+    """half a line, then disconnect"""
+    # A connection open before the half lines, which must keep working.
+    c = d.client()
+    h = d.client()
+    h.send_raw(b'{"id": "half", "argv": ["/bin/tr')
+    h.close()
+    h = d.client()
+    h.send(wbd.prog_job("half2", "sleeper", [1]))
+    time.sleep(0.2)
+    h.send_raw(b'{"id": "half3", "ar')
+    h.close()
+    time.sleep(0.3)
+    still_works(c, "half-line")
+    c.close()
+
+
+@T.case(MAIN)
+def case_conns500(d):
+    """500 connections at once"""
+    c = d.client()
+    conns, err = [], None
+    try:
+        for i in range(500):
+            conns.append(d.client(120))
+    except OSError as e:
+        err = "connect %d failed: %s" % (len(conns), e)
+    T.check(err is None, "500 connections opened", err)
+    for i, k in enumerate(conns):
+        k.send({"op": "ping"} if i % 2 else wbd.true_job("c%d" % i))
+    bad = []
+    s = c.request({"op": "stats"})
+    T.check(s.get("connections", 0) >= len(conns) + 1, "stats: connections counts them (%s)"
+            % s.get("connections"), brief(s))
+    for i, k in enumerate(conns):
+        try:
+            a = k.recv(120)
+        except (TimeoutError, ValueError) as e:
+            a = str(e)
+        want = {"op": "ping", "ok": True} if i % 2 else None
+        if want is not None and a != want:
+            bad.append("conn %d: %s" % (i, a))
+        elif want is None and not (isinstance(a, dict) and a.get("id") == "c%d" % i and a.get("status") == "OK"):
+            bad.append("conn %d: %s" % (i, brief(a) if isinstance(a, dict) else a))
+    T.check(not bad and len(conns) == 500, "500 connections: every ping and job answered on its own connection",
+            "%d bad: %s" % (len(bad), "\n".join(bad[:5])))
+    for k in conns:
+        k.close()
+    s = wbd.wait_for(lambda: (lambda s: s if s["connections"] <= 2 else None)(c.request({"op": "stats"})), 10)
+    T.check(s is not None, "closed connections are dropped from the count", brief(c.request({"op": "stats"})))
+    c.close()
+
+
+@T.case(MAIN)
+def case_submit_stats(d):
+    """warmbox submit and warmbox stats"""
+    jf = os.path.join(d.dir, "jobs.ndjson")
+    with open(jf, "w") as f:
+        for i in range(5):
+            f.write(json.dumps({"id": "s%d" % i, "argv": ["/bin/echo", str(i)]}) + "\n")
+        f.write(json.dumps({"id": "s-re", "argv": ["/bin/false"]}) + "\n")
+    os.chmod(jf, 0o644)
+    r = subprocess.run(wbd.as_user_argv([wbd.WB, "submit", "--socket", d.sock, jf]),
+                       capture_output=True, timeout=60)
+    lines = [json.loads(x) for x in r.stdout.decode().splitlines() if x.strip()]
+    m = wbd.by_id(lines)
+    T.check(r.returncode == 0 and len(lines) == 6 and all(len(m.get("s%d" % i, [])) == 1 for i in range(5))
+            and m["s-re"][0]["status"] == "RE",
+            "warmbox submit: 6 results by id, exit 0 (a RE verdict is still a job carried out)",
+            "exit %d\nstdout %s\nstderr %s" % (r.returncode, r.stdout[:1000], r.stderr[:500]))
+    with open(jf, "a") as f:
+        f.write(json.dumps({"id": "s-bad", "argv": "/bin/true"}) + "\n")
+    r = subprocess.run(wbd.as_user_argv([wbd.WB, "submit", "--socket", d.sock, jf]),
+                       capture_output=True, timeout=60)
+    lines = r.stdout.decode().splitlines()
+    T.check(r.returncode == 2 and len(lines) == 7, "warmbox submit with an invalid job: exit 2, all answered",
+            "exit %d\nstdout %s\nstderr %s" % (r.returncode, r.stdout[:1000], r.stderr[:500]))
+    r = subprocess.run(wbd.as_user_argv([wbd.WB, "stats", "--socket", d.sock]), capture_output=True, timeout=30)
+    try:
+        s = json.loads(r.stdout)
+    except ValueError:
+        s = {}
+    T.check(r.returncode == 0 and s.get("op") == "stats" and s.get("zygotes") == 2,
+            "warmbox stats: exit 0, the stats JSON", "exit %d stdout %s stderr %s"
+            % (r.returncode, r.stdout[:500], r.stderr[:500]))
+
+
+@T.case(MAIN)
+def case_second_daemon(d):
+    """a second daemon on the live socket path"""
+    before = os.stat(d.sock).st_ino
+    argv = wbd.serve_argv(["--socket", d.sock, "--zygotes", "1"] + (
+        ["--policies", wbd.POLICIES] if wbd.POLICIES else []))
+    try:
+        r = subprocess.run(wbd.as_user_argv(argv), capture_output=True, timeout=30)
+        rc, err = r.returncode, r.stderr.decode(errors="replace")
+    except subprocess.TimeoutExpired as e:
+        rc, err = "still running after 30 s", (e.stderr or b"").decode(errors="replace")
+    T.check(rc not in (0, "still running after 30 s") and "another warmbox daemon" in err,
+            "second daemon: refuses to start, exit non-zero, says why",
+            "exit %s, stderr: %s" % (rc, err[-1000:]))
+    T.check(os.path.exists(d.sock) and os.stat(d.sock).st_ino == before,
+            "second daemon: the first one's socket file left in place")
+    k = d.client()
+    still_works(k, "first-daemon")
+    k.close()
+
+
+@T.case()
+def case_queue_full():
+    """queue full"""
     with Daemon(T, "--zygotes", 1, "--jobs", 1, "--queue", 2, name="queue daemon") as d:
         d.wait_warm()
         c = d.client()
@@ -306,7 +355,10 @@ with T.section("queue full"):
                 brief(s))
         c.close()
 
-with T.section("SIGTERM with jobs running and queued"):
+
+@T.case()
+def case_sigterm():
+    """SIGTERM with jobs running and queued"""
     d = Daemon(T, "--zygotes", 1, "--jobs", 1, name="sigterm daemon").start()
     try:
         d.wait_warm()
@@ -347,7 +399,10 @@ with T.section("SIGTERM with jobs running and queued"):
     finally:
         d.stop()
 
-with T.section("TCP listener (--listen PORT: loopback)"):
+
+@T.case()
+def case_tcp_listener():
+    """TCP listener (--listen PORT: loopback)"""
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
@@ -365,7 +420,10 @@ with T.section("TCP listener (--listen PORT: loopback)"):
         listen = [c[1] for c in conns if c[3] == "0A" and int(c[1].split(":")[1], 16) == port]
         T.check(listen == ["0100007F:%04X" % port], "TCP: listens on 127.0.0.1 only (%s)" % listen)
 
-with T.section("stale socket file"):
+
+@T.case()
+def case_stale_socket():
+    """stale socket file"""
     # Bind a socket and close it without unlinking: the file stays, nobody listens.
     d = Daemon(T, "--zygotes", 1, name="stale-socket daemon")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -382,7 +440,10 @@ with T.section("stale socket file"):
         still_works(k, "stale")
         k.close()
 
-with T.section("a policy whose runtime is not installed"):
+
+@T.case()
+def case_missing_runtime():
+    """a policy whose runtime is not installed"""
     # A host without a JDK has no /etc/java-17-openjdk: the daemon leaves
     # that policy out, says so, and serves every other one.
     pdir = tempfile.mkdtemp(prefix="wbtest.%d." % os.getpid(), dir="/tmp")
@@ -408,4 +469,5 @@ with T.section("a policy whose runtime is not installed"):
     finally:
         shutil.rmtree(pdir, ignore_errors=True)
 
-T.finish()
+
+T.run()

@@ -79,10 +79,16 @@ def run_jobs(d, prefix, n):
     return took
 
 
-# --recycle: each zygote is replaced a few times on the way, so the
-# counts also cover zygotes that came and went.
-with Daemon(T, "--zygotes", 2, "--recycle", 4000, name="daemon") as d:
-    with T.section("soak: %d jobs" % TOTAL):
+@T.case()
+def case_soak():
+    """soak: jobs
+
+    TOTAL /bin/true jobs (the figure is logged), the daemon's holdings
+    compared after the warm-up and after them."""
+    wbd.log("soak: %d jobs" % TOTAL)
+    # --recycle: each zygote is replaced a few times on the way, so the
+    # counts also cover zygotes that came and went.
+    with Daemon(T, "--zygotes", 2, "--recycle", 4000, name="daemon") as d:
         d.wait_warm()
         run_jobs(d, "warmup", WARMUP)
         before = snapshot(d)
@@ -101,6 +107,7 @@ with Daemon(T, "--zygotes", 2, "--recycle", 4000, name="daemon") as d:
                     if key == "fds" else None)
         grew = after["rss_kb"] - before["rss_kb"]
         T.rss_check(grew < 5 * 1024, "RSS: %d KiB after warm-up, %d KiB after %d jobs (grew %d KiB, < 5 MiB)"
-                % (before["rss_kb"], after["rss_kb"], TOTAL, grew))
+                    % (before["rss_kb"], after["rss_kb"], TOTAL, grew))
 
-T.finish()
+
+T.run()

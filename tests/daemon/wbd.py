@@ -10,15 +10,20 @@ Set by the VM suite (tests/vm/guest-suite.sh), per deployment shape:
   WB_LAUNCH   a command prefix for `warmbox serve` (tests/vm/alone.sh PARENT)
   WB_EXPECT_ACCOUNTING  the accounting the daemon's stats must show
 
-A test makes a Checks, starts its daemons with `with Daemon(checks, ...)`
-(the exit stops the daemon by pid with SIGTERM and checks that it exited 0
-and removed its socket), talks to them with Client (a raw socket, no
-warmbox client code), and ends with checks.finish(): "N passed, M failed",
-exit 1 on any failure or when no check ran, 77 when skipped.
+A test script is a list of cases: functions named case_NAME, each with a
+docstring saying what it shows, decorated with @T.case() or, when cases
+share a daemon, @T.case(FIXTURE) where FIXTURE = wbd.Fixture(lambda:
+Daemon(T, ...)); the case then gets the started daemon as its argument. The
+script ends with T.run(globals()): `test_x.py NAME` runs case_NAME alone
+(one ctest entry per case, tests/daemon/CMakeLists.txt), no argument runs
+every case in file order, a shared daemon started once and stopped after the
+last case that uses it. Daemons are stopped by pid with SIGTERM, checking
+that they exited 0 and removed their socket. Clients are raw sockets (no
+warmbox client code). Output is TAP; the exit status is 1 on any failure or
+when no check ran, 77 when skipped.
 """
 
 import base64
-import contextlib
 import json
 import os
 import resource
@@ -56,7 +61,8 @@ def mode():
 
 
 def skip(reason):
-    print("SKIP: %s" % reason, flush=True)
+    """The whole script cannot run here."""
+    print("1..0 # SKIP %s" % reason, flush=True)
     sys.exit(77)
 
 
@@ -76,58 +82,120 @@ def serve_argv(args):
 
 
 class Checks:
+    """The checks of one script run, printed as TAP (one "ok N" or "not ok N"
+    line each, diagnostics as "#" lines, the plan last)."""
+
     def __init__(self, name):
         self.name = name
+        self.n = 0
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
         self.t0 = time.monotonic()
+        self.cases = []
 
     def rss_check(self, cond, desc):
         """An RSS bound: checked in normal builds, reported as skipped in
         sanitizer builds (never as passed)."""
         if SANITIZED:
-            print("SKIP: %s (RSS is meaningless under AddressSanitizer's quarantine)" % desc, flush=True)
+            self.skip(desc, "RSS is meaningless under AddressSanitizer's quarantine")
             return
         self.check(cond, desc)
 
     def check(self, cond, desc, detail=None):
+        self.n += 1
         if cond:
             self.passed += 1
-            print("ok   - %s" % desc, flush=True)
+            print("ok %d - %s" % (self.n, desc), flush=True)
         else:
             self.failed += 1
-            print("FAIL - %s" % desc, flush=True)
+            print("not ok %d - %s" % (self.n, desc), flush=True)
             if detail is not None:
                 for line in str(detail)[:4000].splitlines():
-                    print("       %s" % line, flush=True)
-            print("       mode: %s" % mode(), flush=True)
+                    print("#   %s" % line, flush=True)
+            print("#   mode: %s" % mode(), flush=True)
         return bool(cond)
 
     def fail(self, desc, detail=None):
         return self.check(False, desc, detail)
 
-    @contextlib.contextmanager
-    def section(self, name):
-        """Runs one group of checks; an exception in it is one failure, and
-        the next section still runs."""
-        log("--- %s" % name)
-        t = time.monotonic()
-        try:
-            yield
-        except Exception:  # noqa: BLE001 - any error is a failed check
-            self.fail("%s: raised" % name, traceback.format_exc())
-        log("--- %s: %.1f s" % (name, time.monotonic() - t))
+    def skip(self, desc, reason):
+        """A check that cannot be made here: counted as skipped, never as passed."""
+        self.n += 1
+        self.skipped += 1
+        print("ok %d - %s # SKIP %s" % (self.n, desc, reason), flush=True)
+
+    def case(self, fixture=None):
+        """Decorator: registers a case_NAME function (see the module's doc)."""
+        def register(fn):
+            if not fn.__name__.startswith("case_"):
+                raise ValueError("a case's name starts with case_: %s" % fn.__name__)
+            self.cases.append((fn.__name__[len("case_"):], fn, fixture))
+            return fn
+        return register
+
+    def run(self, _globals=None):
+        """Runs the case named by argv[1], or all of them; then finish()."""
+        todo = self.cases
+        if len(sys.argv) > 1:
+            todo = [c for c in self.cases if c[0] == sys.argv[1]]
+            if not todo:
+                self.fail("case %r exists" % sys.argv[1],
+                          "cases: %s" % " ".join(c[0] for c in self.cases))
+        for i, (name, fn, fixture) in enumerate(todo):
+            what = (fn.__doc__ or name).strip().splitlines()[0]
+            log("--- %s: %s" % (name, what))
+            t = time.monotonic()
+            try:
+                if fixture is None:
+                    fn()
+                else:
+                    fn(fixture.get())
+            except Exception:  # noqa: BLE001 - any error is a failed check
+                self.fail("%s: raised" % what, traceback.format_exc())
+            if fixture is not None and all(c[2] is not fixture for c in todo[i + 1:]):
+                fixture.close()
+            log("--- %s: %.1f s" % (name, time.monotonic() - t))
+        self.finish()
 
     def finish(self):
-        print("# %s (%s): %d passed, %d failed, %.1f s"
-              % (self.name, mode(), self.passed, self.failed, time.monotonic() - self.t0), flush=True)
-        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        print("# %s (%s): %d passed, %d failed, %d skipped, %.1f s"
+              % (self.name, mode(), self.passed, self.failed, self.skipped,
+                 time.monotonic() - self.t0), flush=True)
+        if self.n == 0:
+            print("1..0 # no check ran: that is a failure, not a pass", flush=True)
+            sys.exit(1)
+        print("1..%d" % self.n, flush=True)
         if self.failed:
             sys.exit(1)
-        if self.passed == 0:
-            print("# no check ran: that is a failure, not a pass", flush=True)
-            sys.exit(1)
-        sys.exit(0)
+        # Only skips: reported as skipped (ctest), never as passed.
+        sys.exit(0 if self.passed else 77)
+
+
+class Fixture:
+    """A daemon cases share: started by the first case that needs it, kept
+    while later cases of the run need it (a case run alone gets its own)."""
+
+    def __init__(self, make):
+        self.make = make
+        self.value = None
+        self.failed = False
+
+    def get(self):
+        if self.failed:
+            raise RuntimeError("the shared daemon did not start")
+        if self.value is None:
+            try:
+                self.value = self.make().start()
+            except Exception:
+                self.failed = True
+                raise
+        return self.value
+
+    def close(self):
+        if self.value is not None:
+            self.value.stop(check=True)
+            self.value = None
 
 
 def preflight(name):

@@ -8,7 +8,6 @@
 # through warmbox serve: the daemon path, the one judges use.
 WB_RUN_TIMEOUT=${WB_RUN_TIMEOUT:-20}
 . "$(dirname "$0")/lib.sh"
-preflight
 
 PROBE="$PROGS/dangerous_probe"
 [ -x "$PROBE" ] || skip_all "test program $PROBE not built"
@@ -31,68 +30,7 @@ expected_syscall() {
 	esac
 }
 
-# Every (policy, probe) pair is one job, and there are some 700: they go
-# through one warm daemon, pipelined by warmbox submit, which takes seconds
-# where as many `warmbox run`s take minutes (more under the sanitizers).
-# A policy that cannot be loaded here (a missing bind) is skipped, by name:
-# the daemon loads them all or none.
-pols=$WB_TMP/policies
-mkdir -p "$pols"
-for file in "$WB_POLICIES"/*.json; do
-	[ -e "$file" ] || continue
-	policy=$(basename "$file" .json)
-	wb_run run --policies "$WB_POLICIES" --policy "$policy" -- /bin/true
-	if [ "$RC" = 2 ]; then
-		skip "policy $policy cannot be used here: $(oneline "$ERR")"
-		continue
-	fi
-	cp "$file" "$pols/"
-done
-chmod -R a+rX "$pols"
-POLICY_NAMES=$(cd "$pols" && ls | sed -n 's/\.json$//p')
-[ -n "$POLICY_NAMES" ] || skip_all "no policy can be loaded here"
-
-jq -nc --rawfile b64 <(base64 -w0 "$PROBE") \
-	--argjson policies "$(printf '%s\n' $POLICY_NAMES | jq -R . | jq -sc .)" \
-	--argjson names "$(printf '%s\n' $NAMES | jq -R . | jq -sc .)" '
-	$policies[] as $p | (["--list"] + $names)[] as $n |
-	{id: "\($p) \($n)", argv: ["./probe", $n], policy: $p, limits: {procs: 4},
-	 files: [{path: "probe", base64: $b64, mode: 493}]}' >"$WB_TMP/jobs.ndjson"
-
-sock_dir=$WB_TMP/sock
-mkdir -p "$sock_dir"
-[ -z "${WB_AS_USER:-}" ] || chown "$WB_AS_USER" "$sock_dir"
-# Not through as_user: a function in the background is a subshell, and its
-# pid is not the daemon's.
-serve=("${WB_LAUNCH[@]}" "$WB" serve --socket "$sock_dir/s" --policies "$pols" --zygotes 2 --log-level warn)
-if [ -n "${WB_AS_USER:-}" ]; then
-	setpriv --reuid "$WB_AS_USER" --regid "$WB_AS_USER" --clear-groups -- "${serve[@]}" 2>"$WB_TMP/serve.log" &
-else
-	"${serve[@]}" 2>"$WB_TMP/serve.log" &
-fi
-serve_pid=$!
-WB_PIDS="$WB_PIDS $serve_pid"
-for _ in $(seq 100); do [ -S "$sock_dir/s" ] && break; sleep 0.05; done
-[ -S "$sock_dir/s" ] || { cat "$WB_TMP/serve.log"; fail "warmbox serve started"; finish; }
-t0=$(now_ms)
-as_user timeout -k 5 300 "$WB" submit --socket "$sock_dir/s" "$WB_TMP/jobs.ndjson" \
-	>"$WB_TMP/results.ndjson" 2>"$WB_TMP/submit.err"
-RC=$?
-t1=$(now_ms)
-kill -TERM "$serve_pid" 2>/dev/null
-wait "$serve_pid" 2>/dev/null
-serve_rc=$?
-WB_CMD="warmbox submit --socket SOCK jobs.ndjson ($(grep -c . "$WB_TMP/jobs.ndjson") jobs)"
-OUT="" ERR=$(cat "$WB_TMP/submit.err")
-expect_rc 0 "every probe job carried out through the daemon in $((t1 - t0)) ms"
-[ "$serve_rc" = 0 ] || fail "warmbox serve exited 0 on SIGTERM (got $serve_rc)" "$(cat "$WB_TMP/serve.log")"
-
-# id -> "status<TAB>syscall<TAB>first stdout line"
 declare -A RESULT
-while IFS=$'\t' read -r id st sc line; do
-	RESULT[$id]="$st"$'\t'"$sc"$'\t'"$line"
-done < <(jq -r '[.id, .status, (.syscall // "-"), ((.stdout // "") | split("\n")[0])] | @tsv' \
-	"$WB_TMP/results.ndjson")
 
 # probe POLICY ARG: the status, syscall and first stdout line of that job's
 # result in R_STATUS, R_SYSCALL and R_LINE ("-" when there is none).
@@ -105,51 +43,116 @@ probe() {
 	WB_CMD="job \"$1 $2\": ./probe $2 under policy $1"
 }
 
-for policy in $POLICY_NAMES; do
-	file=$pols/$policy.json
-	# The probe must start and print under the policy at all; otherwise
-	# nothing below would say anything about it.
-	probe "$policy" --list
-	if [ "$R_STATUS" != OK ] || [ "$(jf .stdout)" != "$NAMES" ]; then
-		fail "policy $policy: dangerous_probe --list runs" \
-			"the probe cannot start under this policy (status $R_STATUS, syscall $R_SYSCALL)"
-		continue
+# Every (policy, probe) pair is one job, and there are some 700: they go
+# through one warm daemon, pipelined by warmbox submit, which takes seconds
+# where as many `warmbox run`s take minutes (more under the sanitizers).
+# A policy that cannot be loaded here (a missing bind) is skipped, by name:
+# the daemon loads them all or none.
+case_all_policies() {
+	local pols sock_dir serve serve_pid t0 t1 serve_rc policy file listed sv refused bad name
+	pols=$WB_TMP/policies
+	mkdir -p "$pols"
+	for file in "$WB_POLICIES"/*.json; do
+		[ -e "$file" ] || continue
+		policy=$(basename "$file" .json)
+		wb_run run --policies "$WB_POLICIES" --policy "$policy" -- /bin/true
+		if [ "$RC" = 2 ]; then
+			skip "policy $policy: loads here" "$(oneline "$ERR")"
+			continue
+		fi
+		cp "$file" "$pols/"
+	done
+	chmod -R a+rX "$pols"
+	POLICY_NAMES=$(cd "$pols" && ls | sed -n 's/\.json$//p')
+	[ -n "$POLICY_NAMES" ] || skip_all "no policy can be loaded here"
+
+	jq -nc --rawfile b64 <(base64 -w0 "$PROBE") \
+		--argjson policies "$(printf '%s\n' $POLICY_NAMES | jq -R . | jq -sc .)" \
+		--argjson names "$(printf '%s\n' $NAMES | jq -R . | jq -sc .)" '
+		$policies[] as $p | (["--list"] + $names)[] as $n |
+		{id: "\($p) \($n)", argv: ["./probe", $n], policy: $p, limits: {procs: 4},
+		 files: [{path: "probe", base64: $b64, mode: 493}]}' >"$WB_TMP/jobs.ndjson"
+
+	sock_dir=$WB_TMP/sock
+	mkdir -p "$sock_dir"
+	[ -z "${WB_AS_USER:-}" ] || chown "$WB_AS_USER" "$sock_dir"
+	# Not through as_user: a function in the background is a subshell, and its
+	# pid is not the daemon's.
+	serve=("${WB_LAUNCH[@]}" "$WB" serve --socket "$sock_dir/s" --policies "$pols" --zygotes 2 --log-level warn)
+	if [ -n "${WB_AS_USER:-}" ]; then
+		setpriv --reuid "$WB_AS_USER" --regid "$WB_AS_USER" --clear-groups -- "${serve[@]}" 2>"$WB_TMP/serve.log" &
+	else
+		"${serve[@]}" 2>"$WB_TMP/serve.log" &
 	fi
-
-	# Names the policy allows whatever their arguments. The probes' harmless
-	# arguments may make the kernel refuse a call the policy let through
-	# (syslog, AF_PACKET without CAP_NET_RAW): such a "refused" proves
-	# nothing. clone and clone3 are exempt: every compiled policy checks
-	# clone's namespace flags and answers clone3 with ENOSYS (policy.c).
-	listed=" $(jq -r '.allow[]? | select(test("^[a-z0-9_]+$"))' "$file" 2>/dev/null | tr '\n' ' ') "
-
-	sv=0
-	refused=0
-	bad=0
+	serve_pid=$!
+	WB_PIDS="$WB_PIDS $serve_pid"
+	for _ in $(seq 100); do [ -S "$sock_dir/s" ] && break; sleep 0.05; done
+	[ -S "$sock_dir/s" ] || { fail "warmbox serve started" "$(cat "$WB_TMP/serve.log")"; return; }
 	t0=$(now_ms)
-	for name in $NAMES; do
-		expected_syscall "$name"
-		probe "$policy" "$name"
-		if [[ "$listed" == *" $WANT "* ]] && [ "$WANT" != clone ] && [ "$WANT" != clone3 ]; then
-			bad=$((bad + 1))
-			fail "policy $policy: $name refused" \
-				"$file lists \"$WANT\" in allow (the probe got $R_STATUS: $R_LINE)"
-		elif [ "$R_STATUS" = SV ] && [ "$R_SYSCALL" = "$WANT" ]; then
-			sv=$((sv + 1))
-		elif [ "$R_STATUS" = OK ] && [[ "$R_LINE" == "refused $name "* ]]; then
-			refused=$((refused + 1))
+	as_user timeout -k 5 300 "$WB" submit --socket "$sock_dir/s" "$WB_TMP/jobs.ndjson" \
+		>"$WB_TMP/results.ndjson" 2>"$WB_TMP/submit.err"
+	RC=$?
+	t1=$(now_ms)
+	kill -TERM "$serve_pid" 2>/dev/null
+	wait "$serve_pid" 2>/dev/null
+	serve_rc=$?
+	WB_CMD="warmbox submit --socket SOCK jobs.ndjson ($(grep -c . "$WB_TMP/jobs.ndjson") jobs)"
+	OUT="" ERR=$(cat "$WB_TMP/submit.err")
+	expect_rc 0 "every probe job carried out through the daemon in $((t1 - t0)) ms"
+	[ "$serve_rc" = 0 ] || fail "warmbox serve exited 0 on SIGTERM (got $serve_rc)" "$(cat "$WB_TMP/serve.log")"
+
+	# id -> "status<TAB>syscall<TAB>first stdout line"
+	while IFS=$'\t' read -r id st sc line; do
+		RESULT[$id]="$st"$'\t'"$sc"$'\t'"$line"
+	done < <(jq -r '[.id, .status, (.syscall // "-"), ((.stdout // "") | split("\n")[0])] | @tsv' \
+		"$WB_TMP/results.ndjson")
+
+	for policy in $POLICY_NAMES; do
+		file=$pols/$policy.json
+		# The probe must start and print under the policy at all; otherwise
+		# nothing below would say anything about it.
+		probe "$policy" --list
+		if [ "$R_STATUS" != OK ] || [ "$(jf .stdout)" != "$NAMES" ]; then
+			fail "policy $policy: dangerous_probe --list runs" \
+				"the probe cannot start under this policy (status $R_STATUS, syscall $R_SYSCALL)"
+			continue
+		fi
+
+		# Names the policy allows whatever their arguments. The probes' harmless
+		# arguments may make the kernel refuse a call the policy let through
+		# (syslog, AF_PACKET without CAP_NET_RAW): such a "refused" proves
+		# nothing. clone and clone3 are exempt: every compiled policy checks
+		# clone's namespace flags and answers clone3 with ENOSYS (policy.c).
+		listed=" $(jq -r '.allow[]? | select(test("^[a-z0-9_]+$"))' "$file" 2>/dev/null | tr '\n' ' ') "
+
+		sv=0
+		refused=0
+		bad=0
+		t0=$(now_ms)
+		for name in $NAMES; do
+			expected_syscall "$name"
+			probe "$policy" "$name"
+			if [[ "$listed" == *" $WANT "* ]] && [ "$WANT" != clone ] && [ "$WANT" != clone3 ]; then
+				bad=$((bad + 1))
+				fail "policy $policy: $name refused" \
+					"$file lists \"$WANT\" in allow (the probe got $R_STATUS: $R_LINE)"
+			elif [ "$R_STATUS" = SV ] && [ "$R_SYSCALL" = "$WANT" ]; then
+				sv=$((sv + 1))
+			elif [ "$R_STATUS" = OK ] && [[ "$R_LINE" == "refused $name "* ]]; then
+				refused=$((refused + 1))
+			else
+				bad=$((bad + 1))
+				fail "policy $policy: $name refused" \
+					"expected SV with syscall $WANT, or OK with \"refused $name ...\"; got $R_STATUS, syscall $R_SYSCALL: $R_LINE"
+			fi
+		done
+		t1=$(now_ms)
+		if [ "$bad" = 0 ]; then
+			pass "policy $policy: all $NPROBES probes refused ($sv SV, $refused by errno) in $((t1 - t0)) ms"
 		else
-			bad=$((bad + 1))
-			fail "policy $policy: $name refused" \
-				"expected SV with syscall $WANT, or OK with \"refused $name ...\"; got $R_STATUS, syscall $R_SYSCALL: $R_LINE"
+			echo "# policy $policy: $bad of $NPROBES probes NOT refused ($sv SV, $refused by errno)"
 		fi
 	done
-	t1=$(now_ms)
-	if [ "$bad" = 0 ]; then
-		pass "policy $policy: all $NPROBES probes refused ($sv SV, $refused by errno) in $((t1 - t0)) ms"
-	else
-		echo "# policy $policy: $bad of $NPROBES probes NOT refused ($sv SV, $refused by errno)"
-	fi
-done
+}
 
-finish
+run_cases "$@"

@@ -3,13 +3,14 @@
 # processes, mounts, cgroups named warmbox*, scratch directories in /tmp.
 set -u
 : "${WB:?}" "${PROGS:?}" "${WB_BASELINE:?}"
+n=0
 passed=0
 failed=0
-ok() { passed=$((passed + 1)); echo "ok   - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
+ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
+bad() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
 
 if [ ! -r "$WB_BASELINE" ]; then
-	echo "SKIP: no baseline $WB_BASELINE (sandbox_baseline did not run)"
+	echo "1..0 # SKIP no baseline $WB_BASELINE (sandbox_baseline did not run)"
 	exit 77
 fi
 
@@ -85,4 +86,5 @@ else
 fi
 
 echo "# leftovers: $passed passed, $failed failed"
+echo "1..$n"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

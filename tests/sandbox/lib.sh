@@ -12,11 +12,15 @@
 #   WB_EXPECT_ACCOUNTING  the accounting every result must show; a result
 #               that shows another is a failed check
 #
-# wb_run ARGS... runs "warmbox ARGS..." and leaves stdout in $OUT, stderr in
-# $ERR, the exit status in $RC and the elapsed time in $ELAPSED_MS. The
-# expect_* helpers each count one check and print the full result on failure.
-# finish prints "N passed, M failed, K skipped" and exits 1 if any check
-# failed or none ran at all.
+# A script is a list of cases: functions named case_NAME, each a few checks
+# on its own, and a last line `run_cases "$@"`: `bash SCRIPT NAME` runs
+# case_NAME alone (one ctest entry per case, tests/CMakeLists.txt finds them
+# with the regex ^case_[a-z0-9_]+\(\)), no argument runs them all in file
+# order. wb_run ARGS... runs "warmbox ARGS..." and leaves stdout in $OUT,
+# stderr in $ERR, the exit status in $RC and the elapsed time in $ELAPSED_MS.
+# The expect_* helpers each count one check and print the full result on
+# failure. The output is TAP; the exit status 1 if any check failed or none
+# ran at all.
 
 set -u
 
@@ -27,6 +31,7 @@ if [ -n "${WB_POLICIES:-}" ]; then
 fi
 
 WB_NAME=$(basename "$0" .sh)
+WB_N=0
 WB_PASSED=0
 WB_FAILED=0
 WB_SKIPPED=0
@@ -128,35 +133,41 @@ jf() {
 }
 
 pass() {
+	WB_N=$((WB_N + 1))
 	WB_PASSED=$((WB_PASSED + 1))
-	echo "ok   - $1"
+	echo "ok $WB_N - $1"
 }
 
-# fail DESC [DETAIL]: one failed check, with the command and full result.
+# fail DESC [DETAIL]: one failed check, with the command and full result as
+# TAP diagnostics.
 fail() {
+	WB_N=$((WB_N + 1))
 	WB_FAILED=$((WB_FAILED + 1))
-	echo "FAIL - $1"
-	[ $# -gt 1 ] && echo "       $2"
-	echo "       mode:    $(mode)"
-	echo "       command: $WB_CMD"
-	echo "       exit:    $RC"
-	if [ ${#OUT} -le 8000 ]; then
-		echo "       stdout:  $OUT"
-	else
-		echo "       stdout:  ${OUT:0:8000}... (${#OUT} characters)"
-	fi
-	echo "       stderr:  $(printf '%s' "$ERR" | head -c 2000)"
+	echo "not ok $WB_N - $1"
+	{
+		[ $# -gt 1 ] && echo "$2"
+		echo "mode:    $(mode)"
+		echo "command: $WB_CMD"
+		echo "exit:    $RC"
+		if [ ${#OUT} -le 8000 ]; then
+			echo "stdout:  $OUT"
+		else
+			echo "stdout:  ${OUT:0:8000}... (${#OUT} characters)"
+		fi
+		echo "stderr:  $(printf '%s' "$ERR" | head -c 2000)"
+	} | sed 's/^/#   /'
 }
 
-# skip REASON: a check that cannot be made here; never counted as passed.
+# skip DESC REASON: a check that cannot be made here; never counted as passed.
 skip() {
+	WB_N=$((WB_N + 1))
 	WB_SKIPPED=$((WB_SKIPPED + 1))
-	echo "SKIP: $1"
+	echo "ok $WB_N - $1 # SKIP $2"
 }
 
 # skip_all REASON: the whole script cannot run here.
 skip_all() {
-	echo "SKIP: $1"
+	echo "1..0 # SKIP $1"
 	exit 77
 }
 
@@ -332,14 +343,40 @@ preflight() {
 
 finish() {
 	echo "# $WB_NAME ($(mode)): $WB_PASSED passed, $WB_FAILED failed, $WB_SKIPPED skipped"
+	if [ "$WB_N" = 0 ]; then
+		echo "1..0 # no check ran: that is a failure, not a pass"
+		exit 1
+	fi
+	echo "1..$WB_N"
 	if [ "$WB_FAILED" -gt 0 ]; then
 		exit 1
 	fi
 	if [ "$WB_PASSED" = 0 ]; then
-		echo "# no check ran: that is a failure, not a pass"
-		exit 1
+		# Only skips: reported as skipped (ctest SKIP_RETURN_CODE), never
+		# as passed.
+		exit 77
 	fi
 	exit 0
+}
+
+# run_cases [NAME]: case_NAME alone, or every case_* of the script in file
+# order; then finish.
+run_cases() {
+	local c cases
+	cases=$(sed -n 's/^case_\([a-z0-9_]*\)() *{.*/\1/p' "$0")
+	if [ $# -gt 0 ]; then
+		if ! printf '%s\n' "$cases" | grep -qxF -- "$1"; then
+			WB_CMD="bash $0 $1"
+			fail "case '$1' exists" "cases: $(oneline "$cases")"
+			finish
+		fi
+		cases=$1
+	fi
+	for c in $cases; do
+		echo "# --- $c"
+		"case_$c"
+	done
+	finish
 }
 
 preflight

@@ -3,30 +3,36 @@
 # start their own: cpu_ms is the CPU time of every thread, and procs
 # bounds processes and threads together.
 . "$(dirname "$0")/lib.sh"
-preflight
 
 # Three spinning threads: the limit applies to their sum. Were one thread's
 # time compared with cpu_ms, the job would end near 3 s of CPU, not 1 s.
-wb_run run --procs 4 --cpu 1000 --copy-in "$(prog threads)" -- ./threads spin 2
-expect_status TL "three spinning threads under --cpu 1000 are TL"
-expect_range .cpu_ms 1000 1250 "cpu_ms counts every thread"
+case_cpu_sum() {
+	wb_run run --procs 4 --cpu 1000 --copy-in "$(prog threads)" -- ./threads spin 2
+	expect_status TL "three spinning threads under --cpu 1000 are TL"
+	expect_range .cpu_ms 1000 1250 "cpu_ms counts every thread"
+}
 
 # procs 4: the main thread and three more, the fourth refused. Rootless,
 # RLIMIT_NPROC counts the uid's tasks, the sandbox's own three among them,
 # and the next spare is cloned only once the program runs: until then the
 # job may get one more (README "Rootless mode").
-wb_run run --procs 4 --copy-in "$(prog threads)" -- ./threads count 8
-expect_status OK "a program refused a thread goes on"
-if cgroup_accounting; then
-	expect_field .stdout "created 3" "--procs 4 allows the main thread and 3 more"
-else
-	expect_jq '.stdout | IN("created 3\n", "created 4\n")' "--procs 4 allows the main thread and 3 more (4 before the spare)"
-fi
+case_procs_4() {
+	wb_run run --procs 4 --copy-in "$(prog threads)" -- ./threads count 8
+	expect_status OK "a program refused a thread goes on"
+	if cgroup_accounting; then
+		expect_field .stdout "created 3" "--procs 4 allows the main thread and 3 more"
+	else
+		expect_jq '.stdout | IN("created 3\n", "created 4\n")' "--procs 4 allows the main thread and 3 more (4 before the spare)"
+	fi
+}
 
-wb_run run --procs 1 --copy-in "$(prog threads)" -- ./threads count 1
-if cgroup_accounting; then
-	expect_field .stdout "created 0" "--procs 1 allows no second thread"
-else
-	expect_jq '.stdout | IN("created 0\n", "created 1\n")' "--procs 1 allows no second thread (1 before the spare)"
-fi
-finish
+case_procs_1() {
+	wb_run run --procs 1 --copy-in "$(prog threads)" -- ./threads count 1
+	if cgroup_accounting; then
+		expect_field .stdout "created 0" "--procs 1 allows no second thread"
+	else
+		expect_jq '.stdout | IN("created 0\n", "created 1\n")' "--procs 1 allows no second thread (1 before the spare)"
+	fi
+}
+
+run_cases "$@"

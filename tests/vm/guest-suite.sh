@@ -46,9 +46,9 @@ tap() { # tap OK DESC
 # full; what differs there from here is the cgroup, and that is covered.
 shape_tests() {
 	case $1 in
-	root-delegated) echo '^(sandbox_(baseline|accuracy|status|threads|learn|zygote_reuse|leftovers)|daemon_(protocol|isolation))$' ;;
-	root-shared) echo '^sandbox_(baseline|accuracy|leftovers)$' ;;
-	rootless-*) echo '^(sandbox_(baseline|leftovers)|rootless_(accuracy|status|threads|zygote_reuse|daemon_protocol|daemon_isolation))$' ;;
+	root-delegated) echo '^(sandbox_(baseline|zygote_reuse|leftovers)|(sandbox_(accuracy|status|threads|learn)|daemon_(protocol|isolation))\.[a-z0-9_]+)$' ;;
+	root-shared) echo '^(sandbox_(baseline|leftovers)|sandbox_accuracy\.[a-z0-9_]+)$' ;;
+	rootless-*) echo '^(sandbox_(baseline|leftovers)|rootless_zygote_reuse|rootless_(accuracy|status|threads|daemon_protocol|daemon_isolation)\.[a-z0-9_]+)$' ;;
 	esac
 }
 
@@ -145,7 +145,7 @@ run_shape() {
 	local rc=$? line name res
 	echo "# shape $shape: ctest exited $rc after $((SECONDS - t0)) s"
 	while IFS= read -r line; do
-		if [[ $line =~ Test\ +#[0-9]+:\ ([A-Za-z0-9_]+)\ \.+\**\ *([A-Za-z]+) ]]; then
+		if [[ $line =~ Test\ +#[0-9]+:\ ([A-Za-z0-9_.]+)\ \.+\**\ *([A-Za-z]+) ]]; then
 			name=${BASH_REMATCH[1]}
 			res=${BASH_REMATCH[2]}
 			# Each test's time, passed or not: where the VM suite's

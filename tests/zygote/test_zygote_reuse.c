@@ -12,6 +12,7 @@
 #include "core/job.h"
 #include "policy/policy.h"
 #include "manager/slot.h"
+#include "../unit/check.h"
 
 #ifndef WB_TEST_POLICIES
 #error "WB_TEST_POLICIES must name the source tree's policies/"
@@ -28,17 +29,6 @@ struct ctx {
 	int state;       /* 1 ready, -1 failed */
 };
 
-static int failures, checks;
-
-#define CHECK(cond, ...) do {                                              \
-	checks++;                                                          \
-	if (!(cond)) {                                                     \
-		failures++;                                                \
-		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__);                              \
-		fputc('\n', stderr);                                       \
-	}                                                                  \
-} while (0)
 
 static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
 {
@@ -116,32 +106,32 @@ int main(void)
 		return 1;
 	}
 	uv_run(&c.loop, UV_RUN_DEFAULT);
-	CHECK(c.state == 1, "zygote did not become ready");
+	CHECKF(c.state == 1, "zygote did not become ready");
 	if (c.state != 1)
 		goto out;
 
 	/* Job 1 leaves files, a SysV-free marker in /tmp, and a background
 	 * process that would outlive it if the job's pid namespace did not. */
-	CHECK(run_sh(&c, "echo a > /box/left; echo b > /tmp/left; (sleep 30 &) ; echo done", 4, false) == 0,
+	CHECKF(run_sh(&c, "echo a > /box/left; echo b > /tmp/left; (sleep 30 &) ; echo done", 4, false) == 0,
 	      "job 1 not run");
 	if (c.res) {
-		CHECK(c.res->status == WB_STATUS_OK, "job 1 status %s (%s)", wb_status_name(c.res->status),
+		CHECKF(c.res->status == WB_STATUS_OK, "job 1 status %s (%s)", wb_status_name(c.res->status),
 		      c.res->error ? c.res->error : "");
 		drop_result(&c);
 	}
 	/* Job 2, same zygote: sees nothing of job 1. */
-	CHECK(run_sh(&c, "test ! -e /box/left && test ! -e /tmp/left && ! grep -qx sleep /proc/[0-9]*/comm"
+	CHECKF(run_sh(&c, "test ! -e /box/left && test ! -e /tmp/left && ! grep -qx sleep /proc/[0-9]*/comm"
 		     " && echo clean", 4, false) == 0, "job 2 not run");
 	if (c.res) {
-		CHECK(c.res->status == WB_STATUS_OK, "job 2 status %s", wb_status_name(c.res->status));
-		CHECK(c.res->out.len == 6 && memcmp(c.res->out.data, "clean\n", 6) == 0,
+		CHECKF(c.res->status == WB_STATUS_OK, "job 2 status %s", wb_status_name(c.res->status));
+		CHECKF(c.res->out.len == 6 && memcmp(c.res->out.data, "clean\n", 6) == 0,
 		      "job 2 saw job 1's traces: '%.*s'", (int)c.res->out.len, (const char *)c.res->out.data);
 		drop_result(&c);
 	}
 	/* A job that fails must not spoil the next. */
-	CHECK(run_sh(&c, "exit 7", 1, false) == 0, "job 3 not run");
+	CHECKF(run_sh(&c, "exit 7", 1, false) == 0, "job 3 not run");
 	if (c.res) {
-		CHECK(c.res->status == WB_STATUS_RE && c.res->exit_code == 7, "job 3 status %s",
+		CHECKF(c.res->status == WB_STATUS_RE && c.res->exit_code == 7, "job 3 status %s",
 		      wb_status_name(c.res->status));
 		drop_result(&c);
 	}
@@ -149,10 +139,10 @@ int main(void)
 	for (int i = 0; i < WARM_RUNS; i++) {
 		send[i] = recv[i] = 0;
 		if (run_sh(&c, ":", 1, true) != 0) {
-			CHECK(0, "warm job %d not run", i);
+			CHECKF(0, "warm job %d not run", i);
 			break;
 		}
-		CHECK(c.res->status == WB_STATUS_OK && c.res->has_trace, "warm job %d: %s %s", i,
+		CHECKF(c.res->status == WB_STATUS_OK && c.res->has_trace, "warm job %d: %s %s", i,
 		      wb_status_name(c.res->status), c.res->error ? c.res->error : "");
 		send[i] = c.res->trace_send_to_exec_us;
 		recv[i] = c.res->trace_recv_to_exec_us;
@@ -171,6 +161,5 @@ out:
 	wb_cgroup_close(cg);
 	wb_job_free(&c.job);
 	wb_policy_free(&c.policy);
-	printf("%d passed, %d failed\n", checks - failures, failures);
-	return failures ? 1 : 0;
+	return check_report("zygote_reuse");
 }
