@@ -16,8 +16,12 @@
 # naming the accounting the results must show. Prints TAP, one line per
 # test per shape, then "N passed, M failed"; exits 1 on any failure.
 set -u
-build=$(cd "${1:?usage: guest-suite.sh BUILD_DIR SHAPE...}" && pwd)
+build=$(cd "${1:?usage: guest-suite.sh BUILD_DIR [--figures-only] SHAPE...}" && pwd)
 shift
+# --figures-only: only the tests whose figures and verdicts come from the
+# kernel's cgroup (a second kernel: what differs between kernels is there).
+tier=all
+[ "${1:-}" = --figures-only ] && tier=figures && shift
 here=$(cd "$(dirname "$0")" && pwd)
 policies=$(cd "$here/../../policies" && pwd)
 cgroot=/sys/fs/cgroup
@@ -45,6 +49,13 @@ tap() { # tap OK DESC
 # fork-heavy isolation.sh, the soak) stays on the host, where it runs in
 # full; what differs there from here is the cgroup, and that is covered.
 shape_tests() {
+	if [ "$tier" = figures ]; then
+		case $1 in
+		root-*) echo '^(sandbox_(baseline|zygote_reuse|leftovers)|(sandbox_(accuracy|status)|daemon_isolation)\.[a-z0-9_]+)$' ;;
+		rootless-*) echo '^(sandbox_(baseline|leftovers)|rootless_zygote_reuse|rootless_(accuracy|status|daemon_isolation)\.[a-z0-9_]+)$' ;;
+		esac
+		return
+	fi
 	case $1 in
 	root-delegated) echo '^(sandbox_(baseline|zygote_reuse|leftovers)|(sandbox_(accuracy|status|threads|learn)|daemon_(protocol|isolation))\.[a-z0-9_]+)$' ;;
 	root-shared) echo '^(sandbox_(baseline|leftovers)|sandbox_accuracy\.[a-z0-9_]+)$' ;;
