@@ -31,6 +31,8 @@
 #define WB_MAX_FILE_SIZE_KB (64ULL * 1024 * 1024)
 #define WB_MAX_ARGS 4096
 #define WB_MAX_FILES 4096
+/* A ref: "sha256:" and 64 lowercase hex digits (SPEC "File store"). */
+#define WB_REF_LEN 71
 #define WB_MAX_PATH 4096
 
 struct wb_file {
