@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# judge.sh LANG: the flow of an online judge, through warmbox, for one of
-# c cpp python java node go rust. Compiles examples/judge/LANG's solution
-# inside the sandbox with the "compile" policy, takes the artifact out with
-# copy_out, runs it on every tests/N.in with the language's own policy and
-# compares the output with tests/N.out. Prints one line per step and exits
-# 0 when every test is accepted, 1 otherwise, 2 on bad usage.
+# judge.sh [--socket PATH] LANG: the flow of an online judge, through
+# warmbox, for one of c cpp python java node go rust. Compiles
+# examples/judge/LANG's solution inside the sandbox with the "compile"
+# policy, takes the artifact out with copy_out, runs it on every tests/N.in
+# with the language's own policy and compares the output with tests/N.out.
+# Prints one line per step and exits 0 when every test is accepted, 1
+# otherwise, 2 on bad usage.
 #
-# Jobs are JSON, as a judge would send them to `warmbox serve`; here each is
-# run with `warmbox run --job -`. WARMBOX names the binary (default: the
-# build/ of this tree, else warmbox in PATH).
+# Jobs are JSON. Without --socket each is run with `warmbox run --job -`.
+# With --socket PATH they go to the daemon there (`warmbox serve`) as a judge
+# sends them: the compile job keeps its artifact in the daemon's file store
+# (copy_out with "keep"), and every test names it by ref, all tests sent at
+# once through one `warmbox submit`: the binary crosses the socket once.
+# WARMBOX names the binary (default: the build/ of this tree, else warmbox
+# in PATH).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +24,11 @@ WARMBOX=${WARMBOX:-$root/build/warmbox}
 export WARMBOX_POLICIES=${WARMBOX_POLICIES:-$root/policies}
 command -v jq >/dev/null || { echo "judge.sh: needs jq" >&2; exit 2; }
 
+socket=""
+if [ "${1:-}" = --socket ]; then
+	socket=${2:?judge.sh: --socket needs a PATH}
+	shift 2
+fi
 lang=${1:-}
 # Per language: source file, compile argv (empty: nothing to compile),
 # artifact, run argv, procs and memory of the run. Java's artifact is a jar:
@@ -48,40 +58,66 @@ env_json='{"PATH":"/usr/local/bin:/usr/bin:/bin","HOME":"/tmp","LANG":"C.UTF-8",
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# artifact.json holds the "files" entry the run jobs get.
+# run_jobs IN OUT: the jobs of IN (one per line), their results in OUT in
+# the same order.
+run_jobs() {
+	if [ -n "$socket" ]; then
+		"$WARMBOX" submit --socket "$socket" "$1" >"$2.any" || true
+		# Results come as jobs finish: put them back in the jobs' order.
+		jq -c -s 'sort_by(.id | ltrimstr("#") | tonumber? // 0) | .[]' "$2.any" >"$2"
+	else
+		: >"$2"
+		while IFS= read -r job; do
+			printf '%s\n' "$job" | "$WARMBOX" run --job - >>"$2"
+		done <"$1"
+	fi
+}
+
+# artifact.json holds the "files" entry the run jobs get: the bytes, or with
+# the daemon the ref of the kept artifact.
 if [ -n "$compile" ]; then
-	jq -n --arg src "$src" --rawfile text "$here/$lang/$src" --arg out "$out" \
-	      --argjson argv "$compile" --argjson env "$env_json" '{
-		id: "compile", argv: $argv, env: $env, policy: "compile",
+	jq -nc --arg src "$src" --rawfile text "$here/$lang/$src" --arg out "$out" \
+	      --argjson argv "$compile" --argjson env "$env_json" --argjson keep "$([ -n "$socket" ] && echo true || echo false)" '{
+		id: "#0", argv: $argv, env: $env, policy: "compile",
 		files: [{path: $src, content: $text}],
 		limits: {cpu_ms: 20000, wall_ms: 60000, memory_kb: 1048576, procs: 64,
 		         file_size_kb: 65536, output_kb: 64},
-		copy_out: [$out]}' >"$work/compile.json"
-	"$WARMBOX" run --job - <"$work/compile.json" >"$work/compiled.json"
+		copy_out: [if $keep then {path: $out, keep: true} else $out end]}' >"$work/compile.json"
+	run_jobs "$work/compile.json" "$work/compiled.json"
 	status=$(jq -r .status "$work/compiled.json")
 	echo "compile $lang: $status$(jq -r 'if .syscall then " (\(.syscall))" else "" end' "$work/compiled.json"), $(jq -r '"\(.wall_ms) ms wall, \(.cpu_ms) ms cpu, \(.memory_kb) KiB"' "$work/compiled.json")"
-	if [ "$status" != OK ] || ! jq -e '.files[0].base64' "$work/compiled.json" >/dev/null; then
+	if [ "$status" != OK ] || ! jq -e '.files[0] | .base64 // .ref' "$work/compiled.json" >/dev/null; then
 		echo "compile $lang: failed (compilation error):"
-		jq -r '.stderr, .error // empty' "$work/compiled.json" | head -20
+		jq -r '.stderr, .error // empty, .files[0].error // empty' "$work/compiled.json" | head -20
 		exit 1
 	fi
-	jq '[.files[0] | {path, base64, mode: 493}]' "$work/compiled.json" >"$work/artifact.json"
+	if [ -n "$socket" ]; then
+		echo "compile $lang: kept in the daemon's store as $(jq -r '.files[0] | "\(.ref) (\(.size) bytes)"' "$work/compiled.json")"
+	fi
+	jq '[.files[0] | {path, mode: 493} + (if .ref then {ref} else {base64} end)]' "$work/compiled.json" >"$work/artifact.json"
 else
 	jq -n --arg src "$src" --rawfile text "$here/$lang/$src" \
 	      '[{path: $src, content: $text}]' >"$work/artifact.json"
 fi
 
-failed=0
-for input in "$here"/tests/*.in; do
-	name=$(basename "$input" .in)
-	jq -n --rawfile stdin "$input" --slurpfile files "$work/artifact.json" \
-	      --argjson argv "$run" --arg lang "$lang" --argjson env "$env_json" \
-	      --argjson procs "$procs" --argjson mem "$mem" '{
-		id: "test \($lang)", argv: $argv, env: $env, policy: $lang,
+inputs=("$here"/tests/*.in)
+: >"$work/tests.ndjson"
+for i in "${!inputs[@]}"; do
+	jq -nc --rawfile stdin "${inputs[$i]}" --slurpfile files "$work/artifact.json" \
+	      --argjson argv "$run" --arg id "#$((i + 1))" --argjson env "$env_json" \
+	      --arg lang "$lang" --argjson procs "$procs" --argjson mem "$mem" '{
+		id: $id, argv: $argv, env: $env, policy: $lang,
 		files: $files[0], stdin: $stdin,
-		limits: {cpu_ms: 2000, wall_ms: 6000, memory_kb: $mem, procs: $procs}}' >"$work/run.json"
-	"$WARMBOX" run --job - <"$work/run.json" >"$work/result.json"
-	status=$(jq -r .status "$work/result.json")
+		limits: {cpu_ms: 2000, wall_ms: 6000, memory_kb: $mem, procs: $procs}}' >>"$work/tests.ndjson"
+done
+run_jobs "$work/tests.ndjson" "$work/results.ndjson"
+
+failed=0
+for i in "${!inputs[@]}"; do
+	input=${inputs[$i]}
+	name=$(basename "$input" .in)
+	sed -n "$((i + 1))p" "$work/results.ndjson" >"$work/result.json"
+	status=$(jq -r '.status // "none"' "$work/result.json")
 	if [ "$status" = OK ] && [ "$(jq -r .stdout "$work/result.json")" = "$(cat "${input%.in}.out")" ]; then
 		verdict=accepted
 	elif [ "$status" = OK ]; then
@@ -92,4 +128,10 @@ for input in "$here"/tests/*.in; do
 	[ "$verdict" = accepted ] || failed=1
 	echo "test $name: $verdict, $(jq -r '"\(.wall_ms) ms wall, \(.cpu_ms) ms cpu, \(.memory_kb) KiB"' "$work/result.json")"
 done
+if [ -n "$socket" ] && jq -e '.files[0].ref' "$work/compiled.json" >/dev/null 2>&1; then
+	# A judge drops an artifact it is done with; the store would evict it
+	# in time anyway.
+	printf '{"op":"drop","ref":"%s"}\n' "$(jq -r '.files[0].ref' "$work/compiled.json")" |
+		"$WARMBOX" submit --socket "$socket" >/dev/null 2>&1 || true
+fi
 exit "$failed"

@@ -3,6 +3,7 @@
 #ifndef WB_CLI_H
 #define WB_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +23,21 @@ int wb_cli_serve(int argc, char **argv);
 void wb_cli_serve_usage(FILE *f);
 int wb_cli_submit(int argc, char **argv);
 int wb_cli_stats(int argc, char **argv);
+int wb_cli_put(int argc, char **argv);
+int wb_cli_get(int argc, char **argv);
 void wb_cli_client_usage(FILE *f);
+
+/* The daemon's clients' options (cli_client.c): --socket PATH or --connect
+ * HOST:PORT, and one positional argument when file_allowed. 0, 1 for
+ * --help, or -EINVAL (said on stderr). */
+struct wb_client_opts {
+	const char *socket;
+	const char *connect;
+	const char *file;
+};
+int wb_cli_client_parse(int argc, char **argv, struct wb_client_opts *o, bool file_allowed);
+/* A connected socket, or -errno (said on stderr). */
+int wb_cli_client_connect(const struct wb_client_opts *o);
 
 /* Option values (args.c). A plain decimal number, no sign: 0 or -EINVAL. */
 int wb_cli_parse_u64(const char *s, uint64_t *v);

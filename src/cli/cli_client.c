@@ -1,5 +1,6 @@
 /* cli_client.c: `warmbox submit` and `warmbox stats`, the daemon's clients:
- * plain blocking sockets, jobs pipelined, results printed as they come. */
+ * plain blocking sockets, jobs pipelined, results printed as they come; the
+ * connection options every client takes. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -34,9 +35,13 @@ void wb_cli_client_usage(FILE *f)
 {
 	fputs("usage: warmbox submit [--socket PATH | --connect HOST:PORT] [FILE]\n"
 	      "       warmbox stats [--socket PATH | --connect HOST:PORT]\n"
+	      "       warmbox put [--socket PATH | --connect HOST:PORT] [FILE]\n"
+	      "       warmbox get [--socket PATH | --connect HOST:PORT] REF\n"
 	      "submit sends the jobs of FILE (default stdin), one JSON object per line, and\n"
 	      "prints one result line per job as they finish. Exit status: 0 when every job\n"
-	      "was carried out, 1 when one ended XX, 2 for an invalid job or bad usage.\n",
+	      "was carried out, 1 when one ended XX, 2 for an invalid job or bad usage.\n"
+	      "put stores FILE (default stdin) in the daemon's file store and prints its ref;\n"
+	      "get writes the bytes of REF to stdout. Exit status 1 when the daemon refuses.\n",
 	      f);
 }
 
@@ -97,13 +102,7 @@ static int connect_tcp(const char *spec)
 	return fd;
 }
 
-struct opts {
-	const char *socket;
-	const char *connect;
-	const char *file;
-};
-
-static int parse(int argc, char **argv, struct opts *o, bool file_allowed)
+int wb_cli_client_parse(int argc, char **argv, struct wb_client_opts *o, bool file_allowed)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
@@ -115,7 +114,7 @@ static int parse(int argc, char **argv, struct opts *o, bool file_allowed)
 		else if (file_allowed && !o->file && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
 			o->file = argv[i];
 		else {
-			fprintf(stderr, "warmbox: unexpected argument \"%s\" (see: warmbox help submit)\n", argv[i]);
+			fprintf(stderr, "warmbox: unexpected argument \"%s\" (see: warmbox help %s)\n", argv[i], argv[0]);
 			return -EINVAL;
 		}
 	}
@@ -126,7 +125,7 @@ static int parse(int argc, char **argv, struct opts *o, bool file_allowed)
 	return 0;
 }
 
-static int open_conn(const struct opts *o)
+int wb_cli_client_connect(const struct wb_client_opts *o)
 {
 	char buf[256];
 	const char *path = o->socket ? o->socket : wb_cli_default_socket(buf, sizeof(buf));
@@ -175,10 +174,10 @@ static int judge_line(const char *line, int worst)
 
 int wb_cli_submit(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct wb_client_opts o = {0};
 	char *data, *rbuf = NULL;
 	size_t len, off = 0, rlen = 0, rcap = 0, jobs = 0, answers = 0, queued = 0, counted = 0;
-	int fd, rc = parse(argc, argv, &o, true), worst = WB_EXIT_OK;
+	int fd, rc = wb_cli_client_parse(argc, argv, &o, true), worst = WB_EXIT_OK;
 
 	if (rc)
 		return rc > 0 ? (wb_cli_client_usage(stdout), WB_EXIT_OK) : WB_EXIT_USAGE;
@@ -196,7 +195,7 @@ int wb_cli_submit(int argc, char **argv)
 				}
 			start = i + 1;
 		}
-	if ((fd = open_conn(&o)) < 0) {
+	if ((fd = wb_cli_client_connect(&o)) < 0) {
 		free(data);
 		return WB_EXIT_SANDBOX;
 	}
@@ -259,14 +258,14 @@ int wb_cli_submit(int argc, char **argv)
 
 int wb_cli_stats(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct wb_client_opts o = {0};
 	char buf[65536];
 	size_t n = 0;
-	int fd, rc = parse(argc, argv, &o, false);
+	int fd, rc = wb_cli_client_parse(argc, argv, &o, false);
 
 	if (rc)
 		return rc > 0 ? (wb_cli_client_usage(stdout), WB_EXIT_OK) : WB_EXIT_USAGE;
-	if ((fd = open_conn(&o)) < 0)
+	if ((fd = wb_cli_client_connect(&o)) < 0)
 		return WB_EXIT_SANDBOX;
 	if (send(fd, "{\"op\":\"stats\"}\n", 15, MSG_NOSIGNAL) != 15) {
 		close(fd);

@@ -288,6 +288,20 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 		free(text);
 		if (rc < 0)
 			return usage_error("invalid job: %s", err);
+		for (size_t i = 0; i < job->nfiles; i++) {
+			if (job->files[i].ref) {
+				snprintf(err, sizeof(err), "files[%zu].ref", i);
+				return usage_error("invalid job: %s: warmbox run has no file store "
+						   "(refs are the daemon's: warmbox serve)", err);
+			}
+		}
+		for (size_t i = 0; job->copy_keep && i < job->ncopy_out; i++) {
+			if (job->copy_keep[i]) {
+				snprintf(err, sizeof(err), "copy_out[%zu].keep", i);
+				return usage_error("invalid job: %s: warmbox run has no file store "
+						   "(keep is the daemon's: warmbox serve)", err);
+			}
+		}
 		return 0;
 	}
 	if (optind >= argc)

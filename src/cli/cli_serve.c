@@ -32,6 +32,7 @@
 #define MAX_DEFAULT_CONNECTIONS 4096
 #define DEFAULT_QUEUE 1024
 #define DEFAULT_RECYCLE 10000
+#define DEFAULT_STORE (1ull << 30)
 
 struct serve {
 	uv_loop_t loop;
@@ -54,6 +55,7 @@ void wb_cli_serve_usage(FILE *f)
 	      "  --max-output SIZE   largest output_kb a job may ask for, per stream (default 64M)\n"
 	      "  --max-memory SIZE   memory for request buffers, jobs, their output and results; past it\n"
 	      "                      jobs are refused (default: a quarter of RAM, 256M to 16G)\n"
+	      "  --store SIZE        the file store's bytes (default 1G); put, get, drop and files by ref\n"
 	      "  --max-connections N clients at once; more are told so and closed (default: what the\n"
 	      "                      descriptor limit leaves after the zygotes' share, at most 4096)\n"
 	      "  --idle-timeout S    close a connection with nothing in flight after S seconds of silence (300)\n"
@@ -216,6 +218,7 @@ int wb_cli_serve(int argc, char **argv)
 		{"queue", required_argument, NULL, 'q'}, {"recycle", required_argument, NULL, 'r'},
 		{"max-request", required_argument, NULL, 'm'}, {"policies", required_argument, NULL, 'p'},
 		{"max-output", required_argument, NULL, 'o'}, {"max-memory", required_argument, NULL, 'M'},
+		{"store", required_argument, NULL, 'F'},
 		{"max-connections", required_argument, NULL, 'c'}, {"idle-timeout", required_argument, NULL, 'I'},
 		{"write-timeout", required_argument, NULL, 'W'}, {"stop-timeout", required_argument, NULL, 'S'},
 		{"log-level", required_argument, NULL, 'L'}, {"trace", no_argument, NULL, 't'},
@@ -227,7 +230,8 @@ int wb_cli_serve(int argc, char **argv)
 				   .recycle_after = DEFAULT_RECYCLE};
 	struct wb_server_cfg scfg = {.max_request = DEFAULT_MAX_REQUEST, .max_unsent = DEFAULT_MAX_UNSENT,
 				     .max_output_kb = DEFAULT_MAX_OUTPUT_KB, .idle_ms = DEFAULT_IDLE_S * 1000,
-				     .write_ms = DEFAULT_WRITE_S * 1000, .drain_ms = DEFAULT_STOP_S * 1000};
+				     .write_ms = DEFAULT_WRITE_S * 1000, .drain_ms = DEFAULT_STOP_S * 1000,
+				     .store_max = DEFAULT_STORE};
 	unsigned secs, fd_room;
 	uint64_t max_memory_kb = 0;
 	const char *socket_path = NULL, *policies_dir = NULL;
@@ -276,6 +280,13 @@ int wb_cli_serve(int argc, char **argv)
 			if (wb_cli_parse_size_kb(optarg, &max_memory_kb) < 0 || max_memory_kb < 1024 ||
 			    max_memory_kb > (SIZE_MAX >> 11)) {
 				fprintf(stderr, "warmbox serve: --max-memory: expected a size of at least 1M, got \"%s\"\n",
+					optarg);
+				return WB_EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			if (wb_cli_parse_size(optarg, 1, &scfg.store_max) < 0) {
+				fprintf(stderr, "warmbox serve: --store: expected a size such as 512M or 4G, got \"%s\"\n",
 					optarg);
 				return WB_EXIT_USAGE;
 			}

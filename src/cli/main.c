@@ -20,6 +20,8 @@ static void usage(FILE *f)
 	      "  serve [OPTIONS]                      the daemon: warm pool + job server\n"
 	      "  submit [--socket PATH|--connect HOST:PORT] [FILE]   send jobs to the daemon\n"
 	      "  stats [--socket PATH|--connect HOST:PORT]           the daemon's counters\n"
+	      "  put [--socket PATH|--connect HOST:PORT] [FILE]      store FILE in the daemon, print its ref\n"
+	      "  get [--socket PATH|--connect HOST:PORT] REF         write a stored file to stdout\n"
 	      "  learn [OPTIONS] -- PROGRAM [ARGS...] run it with every syscall logged, print them as a policy\n"
 	      "  policies [--policies DIR]            list the policies found\n"
 	      "  help [COMMAND], --version\n",
@@ -76,7 +78,8 @@ int main(int argc, char **argv)
 			wb_cli_learn_usage(stdout);
 		else if (argc > 2 && strcmp(argv[2], "serve") == 0)
 			wb_cli_serve_usage(stdout);
-		else if (argc > 2 && (strcmp(argv[2], "submit") == 0 || strcmp(argv[2], "stats") == 0))
+		else if (argc > 2 && (strcmp(argv[2], "submit") == 0 || strcmp(argv[2], "stats") == 0 ||
+				      strcmp(argv[2], "put") == 0 || strcmp(argv[2], "get") == 0))
 			wb_cli_client_usage(stdout);
 		else
 			usage(stdout);
@@ -88,6 +91,10 @@ int main(int argc, char **argv)
 		return wb_cli_submit(argc - 1, argv + 1);
 	if (strcmp(cmd, "stats") == 0)
 		return wb_cli_stats(argc - 1, argv + 1);
+	if (strcmp(cmd, "put") == 0)
+		return wb_cli_put(argc - 1, argv + 1);
+	if (strcmp(cmd, "get") == 0)
+		return wb_cli_get(argc - 1, argv + 1);
 	fprintf(stderr, "warmbox: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return WB_EXIT_USAGE;

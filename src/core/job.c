@@ -241,10 +241,21 @@ static int check_cwd(const char *cwd, struct err *e)
 	return 0;
 }
 
+/* SPEC "File store": "sha256:" and 64 lowercase hex digits. */
+static bool ref_well_formed(const char *ref)
+{
+	if (strncmp(ref, "sha256:", 7) != 0 || strlen(ref) != WB_REF_LEN)
+		return false;
+	for (const char *p = ref + 7; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
 static int check_files(const struct wb_job *job, struct err *e)
 {
 	struct dup_ent *v;
-	size_t i, a, b;
+	size_t i, a, b, refs = 0;
 	int r;
 
 	r = job_check_count(e, "files", job->nfiles, WB_MAX_FILES);
@@ -258,6 +269,12 @@ static int check_files(const struct wb_job *job, struct err *e)
 		r = job_check_mode(e, i, job->files[i].mode);
 		if (r < 0)
 			return r;
+		if (!job->files[i].ref)
+			continue;
+		if (!ref_well_formed(job->files[i].ref))
+			return fail(e, "files[%zu].ref: expected \"sha256:\" and 64 lowercase hex digits", i);
+		if (++refs > WB_MAX_REFS)
+			return fail(e, "files[%zu].ref: at most " WB_STR(WB_MAX_REFS) " files by ref in one job", i);
 	}
 	if (job->nfiles < 2)
 		return 0;
@@ -393,10 +410,12 @@ void wb_job_free(struct wb_job *job)
 	for (i = 0; i < job->nfiles; i++) {
 		free(job->files[i].path);
 		free(job->files[i].data);
+		free(job->files[i].ref);
 	}
 	free(job->files);
 	free(job->stdin_data);
 	free(job->policy);
 	job_strv_free(job->copy_out);
+	free(job->copy_keep);
 	memset(job, 0, sizeof *job);
 }

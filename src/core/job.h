@@ -31,6 +31,8 @@
 #define WB_MAX_FILE_SIZE_KB (64ULL * 1024 * 1024)
 #define WB_MAX_ARGS 4096
 #define WB_MAX_FILES 4096
+/* Files by ref travel as descriptors, one each, in one message. */
+#define WB_MAX_REFS 32
 /* A ref: "sha256:" and 64 lowercase hex digits (SPEC "File store"). */
 #define WB_REF_LEN 71
 #define WB_MAX_PATH 4096
@@ -40,6 +42,8 @@ struct wb_file {
 	unsigned char *data;
 	size_t len;
 	unsigned mode;       /* permission bits only, <= 0777 */
+	char *ref;           /* by ref (the daemon's store): no data */
+	int ref_fd;          /* the store's sealed memfd, set by the daemon */
 };
 
 struct wb_limits {
@@ -68,6 +72,7 @@ struct wb_job {
 	bool network;
 	char **copy_out;     /* NULL-terminated; checked inside the job, not here */
 	size_t ncopy_out;
+	bool *copy_keep;     /* per copy_out: into the daemon's store; may be NULL */
 };
 
 /* Parses one job from JSON text. On error returns -EINVAL and writes a

@@ -235,8 +235,8 @@ out:
 
 static int parse_file(const cJSON *v, size_t i, struct wb_file *f, struct err *e)
 {
-	static const char *const names[] = { "path", "content", "base64", "mode" };
-	const cJSON *found[4];
+	static const char *const names[] = { "path", "content", "base64", "mode", "ref" };
+	const cJSON *found[5];
 	char field[48];
 	uint64_t mode = 0644;
 	int r;
@@ -244,22 +244,27 @@ static int parse_file(const cJSON *v, size_t i, struct wb_file *f, struct err *e
 	snprintf(field, sizeof field, "files[%zu]", i);
 	if (!cJSON_IsObject(v))
 		return fail(e, "%s: must be an object", field);
-	r = pick_fields(v, field, names, 4, found, e);
+	r = pick_fields(v, field, names, 5, found, e);
 	if (r < 0)
 		return r;
 	if (!found[0])
 		return fail(e, "%s.path: required", field);
-	if (!found[1] == !found[2])
-		return fail(e, "%s: exactly one of content and base64 is required", field);
+	if ((found[1] != NULL) + (found[2] != NULL) + (found[4] != NULL) != 1)
+		return fail(e, "%s: exactly one of content, base64 and ref is required", field);
 	snprintf(field, sizeof field, "files[%zu].path", i);
 	r = get_string(found[0], field, &f->path, e);
 	if (r < 0)
 		return r;
-	snprintf(field, sizeof field, "files[%zu].%s", i, found[1] ? "content" : "base64");
-	v = found[1] ? found[1] : found[2];
-	if (!cJSON_IsString(v))
-		return fail(e, "%s: must be a string", field);
-	r = get_bytes(v->valuestring, found[2] != NULL, field, &f->data, &f->len, e);
+	if (found[4]) {
+		snprintf(field, sizeof field, "files[%zu].ref", i);
+		r = get_string(found[4], field, &f->ref, e);
+	} else {
+		snprintf(field, sizeof field, "files[%zu].%s", i, found[1] ? "content" : "base64");
+		v = found[1] ? found[1] : found[2];
+		if (!cJSON_IsString(v))
+			return fail(e, "%s: must be a string", field);
+		r = get_bytes(v->valuestring, found[2] != NULL, field, &f->data, &f->len, e);
+	}
 	if (r < 0)
 		return r;
 	if (found[3] && !get_uint(found[3], &mode))
@@ -356,6 +361,46 @@ static int parse_limits(const cJSON *v, struct wb_limits *l, struct err *e)
 	return 0;
 }
 
+/* Paths, or {"path": P, "keep": true}: into the daemon's store (SPEC
+ * "File store"). */
+static int parse_copy_out(const cJSON *v, struct wb_job *job, struct err *e)
+{
+	static const char *const names[] = { "path", "keep" };
+	const cJSON *it, *path, *found[2];
+	char field[48];
+	size_t i = 0;
+	int r;
+
+	if (!cJSON_IsArray(v))
+		return fail(e, "copy_out: must be an array of paths or {\"path\": P, \"keep\": true}");
+	r = job_check_count(e, "copy_out", (size_t)cJSON_GetArraySize(v), WB_MAX_FILES);
+	if (r < 0)
+		return r;
+	job->copy_keep = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*job->copy_keep));
+	if (!job->copy_keep)
+		return nomem(e);
+	cJSON_ArrayForEach(it, v) {
+		snprintf(field, sizeof field, "copy_out[%zu]", i);
+		path = it;
+		if (cJSON_IsObject(it)) {
+			if ((r = pick_fields(it, field, names, 2, found, e)) < 0)
+				return r;
+			if (!cJSON_IsString(found[0]))
+				return fail(e, "%s.path: a string is required", field);
+			if (found[1] && !cJSON_IsBool(found[1]))
+				return fail(e, "%s.keep: must be true or false", field);
+			job->copy_keep[i] = cJSON_IsTrue(found[1]);
+			path = found[0];
+		} else if (!cJSON_IsString(it)) {
+			return fail(e, "%s: must be a string or {\"path\": P, \"keep\": true}", field);
+		}
+		if (wb_strv_push(&job->copy_out, &job->ncopy_out, path->valuestring) < 0)
+			return nomem(e);
+		i++;
+	}
+	return 0;
+}
+
 enum { F_ID, F_ARGV, F_ENV, F_CWD, F_FILES, F_STDIN, F_LIMITS, F_POLICY,
        F_NETWORK, F_COPY_OUT, F_COUNT };
 
@@ -382,8 +427,7 @@ static int parse_fields(const cJSON *root, struct wb_job *job, struct err *e)
 	    (f[F_STDIN] && (r = parse_stdin(f[F_STDIN], job, e)) < 0) ||
 	    (f[F_LIMITS] && (r = parse_limits(f[F_LIMITS], &job->limits, e)) < 0) ||
 	    (f[F_POLICY] && (r = get_string(f[F_POLICY], "policy", &job->policy, e)) < 0) ||
-	    (f[F_COPY_OUT] && (r = parse_strv(f[F_COPY_OUT], "copy_out", WB_MAX_FILES,
-					      &job->copy_out, &job->ncopy_out, e)) < 0))
+	    (f[F_COPY_OUT] && (r = parse_copy_out(f[F_COPY_OUT], job, e)) < 0))
 		return r;
 	if (f[F_NETWORK]) {
 		if (!cJSON_IsBool(f[F_NETWORK]))

@@ -306,6 +306,14 @@ int wb_render_next(struct wb_render *st, struct wb_buf *b, size_t max)
 				put_cstr(&o, f->error);
 				puts_raw(&o, "}");
 				st->file++;
+			} else if (f->ref[0]) {
+				char size[40];
+
+				snprintf(size, sizeof(size), ",\"size\":%zu}", f->len);
+				puts_raw(&o, ",\"ref\":");
+				put_cstr(&o, f->ref);
+				puts_raw(&o, size);
+				st->file++;
 			} else {
 				puts_raw(&o, ",\"base64\":");
 				st->step = S_FILE_DATA;

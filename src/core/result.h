@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/job.h"
+
 enum wb_status {
 	WB_STATUS_OK,
 	WB_STATUS_RE,
@@ -31,6 +33,7 @@ struct wb_outfile {
 	unsigned char *data;
 	size_t len;
 	char *error;         /* set instead of data when the file was refused */
+	char ref[WB_REF_LEN + 1]; /* kept in the store: no data, len is its size */
 };
 
 /* Stages between wire.h's trace points: decode, files, clone, fds, creds,

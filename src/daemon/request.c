@@ -1,6 +1,6 @@
 /* request.c: one line from a client, answered: a job checked against the
  * daemon's limits and memory budget and submitted to the pool, or an
- * {"op": ...} (ping, stats). */
+ * {"op": ...} (ping, stats; the store's in storeop.c). */
 #include "daemon/server_impl.h"
 
 #include <cJSON.h>
@@ -14,10 +14,8 @@
 #include "core/result.h"
 #include "core/stats.h"
 #include "daemon/log.h"
+#include "daemon/store.h"
 #include "manager/slot.h"
-
-/* Longer lines are jobs, never {"op": ...} requests. */
-#define OP_MAX_BYTES 4096
 
 static void req_unlink(struct req *r)
 {
@@ -32,12 +30,49 @@ static void req_unlink(struct req *r)
 	c->inflight--;
 }
 
+static void unpin_refs(struct wb_server *srv, struct req *r)
+{
+	while (r->nrefs > 0)
+		wb_store_unpin(srv->store, r->refs[--r->nrefs]);
+}
+
+/* copy_out entries with keep go into the store: the result names them by
+ * ref and size, without the bytes (or says why they could not go). */
+static void keep_files(struct wb_server *srv, const struct wb_job *job, struct wb_result *res)
+{
+	for (size_t i = 0; job->copy_keep && i < res->nfiles && i < job->ncopy_out; i++) {
+		struct wb_outfile *f = &res->files[i];
+		const char *why = NULL;
+		int rc;
+
+		if (!job->copy_keep[i] || f->error || strcmp(f->path, job->copy_out[i]) != 0)
+			continue;
+		rc = wb_store_put(srv->store, f->data, f->len, f->ref);
+		if (rc == -EFBIG)
+			why = "keep: larger than the whole store (warmbox serve --store)";
+		else if (rc == -ENOSPC)
+			why = "keep: the store is full of files that queued and running jobs need";
+		else if (rc < 0)
+			why = "keep: manager: cannot store the file";
+		free(f->data);
+		f->data = NULL;
+		if (why) {
+			f->ref[0] = '\0';
+			f->len = 0;
+			if (!(f->error = strdup(why)))
+				f->error = strdup("keep failed");
+		}
+	}
+}
+
 static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 {
 	struct req *r = (struct req *)pj;
 	struct conn *c = r->conn;
 
 	req_unlink(r);
+	if (res)
+		keep_files(c->srv, &pj->job, res);
 	c->srv->mem_used -= r->charge;
 	if (!pj->cancelled && res && !c->leaving && !c->closed) {
 		wb_outq_result(&c->out, res);
@@ -48,6 +83,7 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	}
 	wb_result_free(res);
 	free(res);
+	unpin_refs(c->srv, r);
 	wb_job_free(&pj->job);
 	free(r);
 	conn_maybe_close(c);
@@ -71,10 +107,45 @@ static size_t job_charge(const struct wb_job *job, size_t line_len)
 	return line_len + sizeof(struct req) + (size_t)(kb > (SIZE_MAX >> 11) ? SIZE_MAX >> 1 : kb << 10);
 }
 
+/* Files by ref: found in the store and pinned until the job is answered,
+ * so that no eviction takes them from a queued job. 0, or -ENOENT with
+ * the first missing entry's index in *missing. */
+static int pin_refs(struct wb_server *srv, struct req *r, size_t *missing)
+{
+	struct wb_job *job = &r->pj.job;
+
+	for (size_t i = 0; i < job->nfiles; i++) {
+		struct wb_store_entry *e;
+
+		if (!job->files[i].ref)
+			continue;
+		e = wb_store_find(srv->store, job->files[i].ref);
+		if (!e || r->nrefs == WB_MAX_REFS) {
+			*missing = i;
+			unpin_refs(srv, r);
+			return -ENOENT;
+		}
+		wb_store_pin(e);
+		r->refs[r->nrefs++] = e;
+		job->files[i].ref_fd = wb_store_entry_fd(e);
+	}
+	return 0;
+}
+
+/* A job answered without running: the error, its pins and memory gone. */
+static void refuse(struct conn *c, struct req *r, const char *error)
+{
+	conn_reject(c, r->pj.job.id, error);
+	unpin_refs(c->srv, r);
+	wb_job_free(&r->pj.job);
+	free(r);
+}
+
 static void handle_job(struct conn *c, const char *line, size_t len)
 {
 	struct req *r = calloc(1, sizeof(*r));
 	char err[WB_ERR_LEN], msg[WB_ERR_LEN + 32];
+	size_t missing;
 	int rc;
 
 	if (!r) {
@@ -93,12 +164,8 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 	}
 	r->pj.policy = find_policy(c->srv, r->pj.job.policy);
 	if (!r->pj.policy || r->pj.job.network) {
-		snprintf(msg, sizeof(msg), "invalid job: %s", r->pj.policy
-			 ? "network: this daemon runs jobs without network"
-			 : "policy: no such policy");
-		conn_reject(c, r->pj.job.id, msg);
-		wb_job_free(&r->pj.job);
-		free(r);
+		refuse(c, r, r->pj.policy ? "invalid job: network: this daemon runs jobs without network"
+					  : "invalid job: policy: no such policy");
 		return;
 	}
 	/* Each stream's output is held whole until the result is written:
@@ -106,9 +173,12 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 	if (r->pj.job.limits.output_kb > c->srv->cfg.max_output_kb) {
 		snprintf(msg, sizeof(msg), "invalid job: limits.output_kb: at most %llu in this daemon "
 			 "(warmbox serve --max-output)", (unsigned long long)c->srv->cfg.max_output_kb);
-		conn_reject(c, r->pj.job.id, msg);
-		wb_job_free(&r->pj.job);
-		free(r);
+		refuse(c, r, msg);
+		return;
+	}
+	if (pin_refs(c->srv, r, &missing) < 0) {
+		snprintf(msg, sizeof(msg), "invalid job: files[%zu].ref: not in the store", missing);
+		refuse(c, r, msg);
 		return;
 	}
 	/* Its request, and room for all the output and files it may bring
@@ -118,16 +188,12 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		snprintf(msg, sizeof(msg), "invalid job: needs %zu MiB of the daemon's memory (the request, "
 			 "output_kb twice, file_size_kb per copy_out) and --max-memory is %zu MiB",
 			 r->charge >> 20, c->srv->cfg.max_memory >> 20);
-		conn_reject(c, r->pj.job.id, msg);
-		wb_job_free(&r->pj.job);
-		free(r);
+		refuse(c, r, msg);
 		return;
 	}
 	if (c->srv->mem_used + r->charge > c->srv->cfg.max_memory) {
 		server_log_refusal(c->srv, REFUSE_MEMORY, "a job was refused: " MEMORY_FULL);
-		conn_reject(c, r->pj.job.id, MEMORY_FULL);
-		wb_job_free(&r->pj.job);
-		free(r);
+		refuse(c, r, MEMORY_FULL);
 		return;
 	}
 	c->srv->mem_used += r->charge;
@@ -143,10 +209,7 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 	if (rc < 0) {
 		req_unlink(r);
 		c->srv->mem_used -= r->charge;
-		conn_reject(c, r->pj.job.id, rc == -EAGAIN ? "queue full: try again later"
-							 : "the daemon is shutting down");
-		wb_job_free(&r->pj.job);
-		free(r);
+		refuse(c, r, rc == -EAGAIN ? "queue full: try again later" : "the daemon is shutting down");
 	}
 }
 
@@ -157,6 +220,20 @@ static void add_hist(cJSON *o, const char *name, const struct wb_hist *h)
 	cJSON_AddNumberToObject(q, "p50", (double)wb_hist_quantile(h, 0.50));
 	cJSON_AddNumberToObject(q, "p99", (double)wb_hist_quantile(h, 0.99));
 	cJSON_AddNumberToObject(q, "count", (double)h->count);
+}
+
+static void add_store(cJSON *o, const struct wb_store *store)
+{
+	cJSON *q = cJSON_AddObjectToObject(o, "store");
+	struct wb_store_stats st;
+
+	wb_store_stats(store, &st);
+	cJSON_AddNumberToObject(q, "entries", (double)st.entries);
+	cJSON_AddNumberToObject(q, "bytes", (double)st.bytes);
+	cJSON_AddNumberToObject(q, "max_bytes", (double)st.max_bytes);
+	cJSON_AddNumberToObject(q, "hits", (double)st.hits);
+	cJSON_AddNumberToObject(q, "misses", (double)st.misses);
+	cJSON_AddNumberToObject(q, "evictions", (double)st.evictions);
 }
 
 static void send_stats(struct conn *c)
@@ -187,6 +264,7 @@ static void send_stats(struct conn *c)
 	cJSON_AddNumberToObject(o, "connections", c->srv->nconns);
 	cJSON_AddNumberToObject(o, "memory_used", (double)c->srv->mem_used);
 	cJSON_AddNumberToObject(o, "memory_max", (double)c->srv->cfg.max_memory);
+	add_store(o, c->srv->store);
 	cJSON_AddNumberToObject(o, "uptime_s",
 				(double)((wb_clock_now_ns() - s->started_ns) / 1000000000ull));
 	json = cJSON_PrintUnformatted(o);
@@ -204,8 +282,9 @@ static bool handle_op(struct conn *c, const char *line, size_t len)
 	const cJSON *op;
 	bool handled = true;
 
-	/* Ops are a few bytes; a job may be megabytes of base64. */
-	if (len > OP_MAX_BYTES || !memmem(line, len, "\"op\"", 4))
+	/* A job may be megabytes of base64: parsed once, by the job parser,
+	 * unless it has "op" unescaped (as a key, or a string "op"). */
+	if (!memmem(line, len, "\"op\"", 4))
 		return false;
 	root = cJSON_ParseWithLength(line, len);
 	op = cJSON_GetObjectItemCaseSensitive(root, "op");
@@ -215,8 +294,8 @@ static bool handle_op(struct conn *c, const char *line, size_t len)
 		conn_send_line(c, "{\"op\":\"ping\",\"ok\":true}");
 	else if (strcmp(op->valuestring, "stats") == 0)
 		send_stats(c);
-	else
-		conn_send_error(c, NULL, "unknown op (known: ping, stats)");
+	else if (!storeop_handle(c, op->valuestring, root))
+		conn_send_error(c, NULL, "unknown op (known: ping, stats, put, get, drop)");
 	cJSON_Delete(root);
 	return handled;
 }

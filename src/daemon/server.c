@@ -3,6 +3,7 @@
  * they come, and a client that does not read them stops being read
  * (bounded memory). request.c answers each line, listen.c accepts. */
 #include "daemon/server_impl.h"
+#include "daemon/store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -237,6 +238,7 @@ void server_maybe_free(struct wb_server *srv)
 	if (!srv->closing || srv->handles || srv->conns)
 		return;
 	free(srv->socket_path);
+	wb_store_free(srv->store);
 	free(srv);
 	if (closed)
 		closed(data);
@@ -440,6 +442,10 @@ int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_serve
 	srv->loop = loop;
 	srv->pool = pool;
 	srv->cfg = *cfg;
+	if ((rc = wb_store_new(cfg->store_max, &srv->store)) < 0) {
+		free(srv);
+		return rc;
+	}
 	*out = srv;
 	uv_timer_init(loop, &srv->sweep);
 	srv->sweep.data = srv;

@@ -4,6 +4,7 @@
 #define WB_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "policy/policy.h"
@@ -25,6 +26,7 @@ struct wb_server_cfg {
 	const struct wb_policy *policies;
 	size_t npolicies;
 	unsigned queue_max;              /* for stats */
+	uint64_t store_max;              /* the file store's bytes */
 };
 
 /* Binds and listens. -errno with the reason in err. */

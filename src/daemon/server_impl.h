@@ -14,11 +14,14 @@
 #include "daemon/server.h"
 
 struct conn;
+struct wb_store_entry;
 
 struct req {
 	struct wb_pool_job pj;
 	struct conn *conn;
 	size_t charge;           /* its share of the memory budget until done */
+	struct wb_store_entry *refs[WB_MAX_REFS]; /* its files by ref, pinned */
+	size_t nrefs;
 	struct req *prev, *next;
 };
 
@@ -60,6 +63,7 @@ struct wb_server {
 	unsigned handles;        /* listener and sweep handles not yet closed */
 	uv_timer_t sweep;
 	size_t mem_used;         /* counted against cfg.max_memory */
+	struct wb_store *store;  /* the file store (store.h) */
 	uint64_t refusal_logged_ms[3];
 	unsigned long refusals_unlogged[3];
 	void (*closed)(void *data);
@@ -85,6 +89,10 @@ void conn_maybe_close(struct conn *c);
 
 /* request.c: one complete line, a job or an {"op": ...}. */
 void request_handle_line(struct conn *c, const char *line, size_t len);
+
+/* storeop.c: answers put, get and drop; false for any other op. */
+struct cJSON;
+bool storeop_handle(struct conn *c, const char *op, const struct cJSON *root);
 
 /* listen.c: -errno with the reason in err. */
 int server_listen_unix(struct wb_server *srv, const char *path, char *err, size_t errlen);

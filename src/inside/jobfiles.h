@@ -8,8 +8,9 @@
 
 #include "proto/wire.h"
 
-/* Creates f under boxfd (parents too), owned by the job's uid. 0 or -errno. */
-int wb_jobfiles_write(int boxfd, const struct wb_spec_file *f);
+/* Creates f under boxfd (parents too), owned by the job's uid, with its
+ * bytes, or with those of src (a file by ref) when src >= 0. 0 or -errno. */
+int wb_jobfiles_write(int boxfd, const struct wb_spec_file *f, int src);
 
 /* Reads each path of /box into a new memfd of wire.h copy-out records: a
  * symlink on any component, a path out of /box, anything but a regular file

@@ -222,16 +222,27 @@ static int decode(struct job *j)
 	return 0;
 }
 
+/* Files by ref come as descriptors after the fixed ones and the CPU file. */
 static int write_files(struct job *j)
 {
-	int rc;
+	size_t refs = WB_JOBFD_FIXED + (j->cpu_fd >= 0 ? 1 : 0);
+	int rc, src;
 
 	j->boxfd = open("/box", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (j->boxfd < 0)
 		return failed_at(j, WB_STAGE_FILES, -errno);
-	for (size_t i = 0; i < j->spec.nfiles; i++)
-		if ((rc = wb_jobfiles_write(j->boxfd, &j->spec.files[i])) < 0)
+	for (size_t i = 0; i < j->spec.nfiles; i++) {
+		const struct wb_spec_file *f = &j->spec.files[i];
+
+		src = -1;
+		if (f->ref >= 0) {
+			if (refs + (size_t)f->ref >= j->nfds)
+				return failed_at(j, WB_STAGE_FILES, -EBADMSG);
+			src = j->fds[refs + (size_t)f->ref];
+		}
+		if ((rc = wb_jobfiles_write(j->boxfd, f, src)) < 0)
 			return failed_at(j, WB_STAGE_FILES, rc);
+	}
 	j->res.trace[WB_TRACE_FILES] = wb_clock_now_ns();
 	return 0;
 }

@@ -270,6 +270,8 @@ static void start_watching(struct run *r)
 	uv_timer_start(&r->guard, on_guard, r->job->limits.wall_ms + GUARD_MS, 0);
 }
 
+_Static_assert(WB_JOBFD_FIXED + 1 + WB_MAX_REFS <= WB_FDPASS_MAX, "a job's descriptors fit one message");
+
 int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_policy *policy,
 		   bool trace, wb_slot_done_cb done, void *data)
 {
@@ -318,6 +320,11 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 		msg.flags |= WB_JOB_CPU_FD;
 		fds[nfds++] = wb_cgroup_slot_cpu_fd(r->cgs);
 	}
+	/* Files by ref: the store's sealed memfds, which the job init copies
+	 * into /box (job.c bounds their number to what fits). */
+	for (size_t i = 0; i < job->nfiles; i++)
+		if (job->files[i].ref && nfds < WB_FDPASS_MAX)
+			fds[nfds++] = job->files[i].ref_fd;
 	r->sock = sp[0];
 	r->out_fd = out[0];
 	r->err_fd = err[0];

@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define WB_FDPASS_MAX 16
+/* A job's: five fixed, a CPU usage file, WB_MAX_REFS files by ref. */
+#define WB_FDPASS_MAX 40
 
 /* Sends len bytes and nfds descriptors in one message. 0 or -errno. */
 int wb_fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);

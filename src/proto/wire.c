@@ -122,6 +122,7 @@ int wb_wire_write_all(int fd, const void *data, size_t len)
 int wb_wire_encode(const struct wb_job *job, const struct wb_policy *policy, size_t *len)
 {
 	struct enc e = {0};
+	uint64_t refs = 0;
 	int fd, rc;
 
 	put_u64(&e, SPEC_MAGIC);
@@ -136,6 +137,8 @@ int wb_wire_encode(const struct wb_job *job, const struct wb_policy *policy, siz
 	for (size_t i = 0; i < job->nfiles; i++) {
 		put_str(&e, job->files[i].path);
 		put_u64(&e, job->files[i].mode);
+		/* 0: the bytes follow; r + 1: the job's r-th descriptor by ref. */
+		put_u64(&e, job->files[i].ref ? ++refs : 0);
 		put_blob(&e, job->files[i].data, job->files[i].len);
 	}
 	put_u64(&e, job->ncopy_out);
@@ -253,6 +256,10 @@ int wb_wire_decode(int fd, size_t len, struct wb_spec *s)
 	for (size_t i = 0; s->files && i < s->nfiles; i++) {
 		s->files[i].path = get_blob(&d, NULL);
 		s->files[i].mode = (unsigned)get_u64(&d) & 0777;
+		n = get_u64(&d);
+		if (n > WB_MAX_REFS)
+			goto bad;
+		s->files[i].ref = (int)n - 1;
 		s->files[i].data = get_blob(&d, &s->files[i].len);
 	}
 	s->copy_out = get_array(&d, &s->ncopy_out, sizeof(char *));

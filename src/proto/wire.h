@@ -72,7 +72,8 @@ struct wb_msg_cgroup {
 #define WB_JOB_CPU_FD 0x2u       /* a cgroup CPU usage fd follows the std fds */
 #define WB_JOB_LEARN 0x4u        /* warmbox learn: answer and count every notification */
 
-/* Descriptors of WB_MSG_JOB, in this order. */
+/* Descriptors of WB_MSG_JOB, in this order; then the CPU usage file
+ * (WB_JOB_CPU_FD), then one per file by ref, in the files' order. */
 enum { WB_JOBFD_SPEC, WB_JOBFD_SOCK, WB_JOBFD_STDIN, WB_JOBFD_STDOUT, WB_JOBFD_STDERR, WB_JOBFD_FIXED };
 
 struct wb_msg_job {
@@ -134,6 +135,7 @@ struct wb_spec_file {
 	const unsigned char *data;
 	size_t len;
 	unsigned mode;
+	int ref;                 /* -1, or the bytes are the r-th ref descriptor's */
 };
 
 struct wb_spec {

@@ -4,6 +4,8 @@
 #include "core/job.h"
 #include "check.h"
 
+#define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,9 +306,29 @@ static void test_files(void)
 	INVALID_WITH("\"files\":{}", "files: must be an array");
 	INVALID_WITH("\"files\":[\"a\"]", "files[0]: must be an object");
 	INVALID_WITH("\"files\":[{\"content\":\"\"}]", "files[0].path: required");
-	INVALID_WITH("\"files\":[{\"path\":\"a\"}]", "files[0]: exactly one of content and base64");
+	INVALID_WITH("\"files\":[{\"path\":\"a\"}]", "files[0]: exactly one of content, base64 and ref");
 	INVALID_WITH("\"files\":[{\"path\":\"a\",\"content\":\"\",\"base64\":\"\"}]",
-		     "files[0]: exactly one of content and base64");
+		     "files[0]: exactly one of content, base64 and ref");
+
+	/* By ref (the daemon's store): the syntax is checked here, the
+	 * store is the daemon's to look in. */
+	CHECK(parse_with("\"files\":[{\"path\":\"a\",\"ref\":\"sha256:" SHA_ABC "\",\"mode\":493}]", &job) == 0);
+	CHECK(job.nfiles == 1 && job.files[0].ref && strcmp(job.files[0].ref, "sha256:" SHA_ABC) == 0 &&
+	      job.files[0].data == NULL && job.files[0].len == 0 && job.files[0].mode == 0755);
+	wb_job_free(&job);
+	INVALID_WITH("\"files\":[{\"path\":\"a\",\"content\":\"\",\"ref\":\"sha256:" SHA_ABC "\"}]",
+		     "files[0]: exactly one of content, base64 and ref");
+	INVALID_WITH("\"files\":[{\"path\":\"a\",\"ref\":5}]", "files[0].ref: must be a string");
+	INVALID_WITH("\"files\":[{\"path\":\"a\",\"ref\":\"sha256:abc\"}]",
+		     "files[0].ref: expected \"sha256:\" and 64 lowercase hex digits");
+	INVALID_WITH("\"files\":[{\"path\":\"a\",\"ref\":\"sha256:" SHA_ABC "0\"}]",
+		     "files[0].ref: expected \"sha256:\" and 64 lowercase hex digits");
+	INVALID_WITH("\"files\":[{\"path\":\"a\",\"ref\":\"sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\"}]",
+		     "files[0].ref: expected \"sha256:\" and 64 lowercase hex digits");
+	INVALID_WITH("\"files\":[{\"path\":\"a\",\"ref\":\"md5:" SHA_ABC "\"}]",
+		     "files[0].ref: expected \"sha256:\" and 64 lowercase hex digits");
+	INVALID_WITH("\"files\":[{\"path\":\"a\",\"ref\":\"sha256:" "ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" "\"}]",
+		     "files[0].ref: expected \"sha256:\" and 64 lowercase hex digits");
 	INVALID_WITH("\"files\":[{\"path\":\"a\",\"content\":\"\"},{\"path\":\"b\",\"base64\":\"%%%%\"}]",
 		     "files[1].base64: invalid base64");
 	INVALID_WITH("\"files\":[{\"path\":\"a\",\"content\":5}]", "files[0].content: must be a string");
@@ -369,6 +391,30 @@ static void test_files(void)
 	strcat(big, ",{\"path\":\"last\",\"content\":\"\"}]");
 	INVALID_WITH(big, "files: at most 4096 entries");
 	free(big);
+}
+
+/* WB_MAX_REFS files by ref are one job; one more is not. */
+static void test_ref_count(void)
+{
+	char json[8192], err[256];
+	size_t off = 0;
+	struct wb_job job;
+
+	for (int n = WB_MAX_REFS; n <= WB_MAX_REFS + 1; n++) {
+		off = (size_t)snprintf(json, sizeof(json), "{\"argv\":[\"x\"],\"files\":[");
+		for (int i = 0; i < n; i++)
+			off += (size_t)snprintf(json + off, sizeof(json) - off, "%s{\"path\":\"f%d\",\"ref\":\"sha256:%s\"}",
+						i ? "," : "", i, SHA_ABC);
+		snprintf(json + off, sizeof(json) - off, "]}");
+		memset(&job, 0, sizeof(job));
+		if (n == WB_MAX_REFS) {
+			CHECKF(wb_job_parse(json, strlen(json), &job, err, sizeof(err)) == 0, "%s", err);
+		} else {
+			CHECK(wb_job_parse(json, strlen(json), &job, err, sizeof(err)) < 0);
+			CHECKF(strstr(err, "files[32].ref: at most 32 files by ref") != NULL, "%s", err);
+		}
+		wb_job_free(&job);
+	}
 }
 
 static void test_argv(void)
@@ -442,9 +488,22 @@ static void test_copy_out(void)
 	CHECK(job.ncopy_out == 3 && strcmp(job.copy_out[1], "../x") == 0 && !job.copy_out[3]);
 	wb_job_free(&job);
 
-	INVALID_WITH("\"copy_out\":\"out.txt\"", "copy_out: must be an array of strings");
+	INVALID_WITH("\"copy_out\":\"out.txt\"", "copy_out: must be an array of paths or {\"path\": P, \"keep\": true}");
 	INVALID_WITH("\"copy_out\":[\"a\",\"\"]", "copy_out[1]: must be a non-empty string");
-	INVALID_WITH("\"copy_out\":[1]", "copy_out[0]: must be a string");
+	INVALID_WITH("\"copy_out\":[1]", "copy_out[0]: must be a string or {\"path\": P, \"keep\": true}");
+
+	/* keep: into the daemon's store. */
+	CHECK(parse_with("\"copy_out\":[\"a\",{\"path\":\"b\",\"keep\":true},{\"path\":\"c\",\"keep\":false},{\"path\":\"d\"}]",
+			 &job) == 0);
+	CHECK(job.ncopy_out == 4 && strcmp(job.copy_out[1], "b") == 0 && strcmp(job.copy_out[3], "d") == 0 &&
+	      !job.copy_out[4]);
+	CHECK(job.copy_keep && !job.copy_keep[0] && job.copy_keep[1] && !job.copy_keep[2] && !job.copy_keep[3]);
+	wb_job_free(&job);
+	INVALID_WITH("\"copy_out\":[{\"keep\":true}]", "copy_out[0].path: a string is required");
+	INVALID_WITH("\"copy_out\":[{\"path\":1}]", "copy_out[0].path: a string is required");
+	INVALID_WITH("\"copy_out\":[{\"path\":\"a\",\"keep\":1}]", "copy_out[0].keep: must be true or false");
+	INVALID_WITH("\"copy_out\":[{\"path\":\"a\",\"kept\":true}]", "copy_out[0]: unknown field \"kept\"");
+	INVALID_WITH("\"copy_out\":[{\"path\":\"\",\"keep\":true}]", "copy_out[0]: must be a non-empty string");
 }
 
 static void test_json_level(void)
@@ -533,8 +592,8 @@ static void test_validate(void)
 	/* The CLI's --copy-in: same path and duplicate messages as JSON. */
 	job.files = calloc(2, sizeof *job.files);
 	job.nfiles = 2;
-	job.files[0] = (struct wb_file){ strdup("a.c"), NULL, 0, 0644 };
-	job.files[1] = (struct wb_file){ strdup("/abs"), NULL, 0, 0644 };
+	job.files[0] = (struct wb_file){ .path = strdup("a.c"), .mode = 0644 };
+	job.files[1] = (struct wb_file){ .path = strdup("/abs"), .mode = 0644 };
 	CHECK(wb_job_validate(&job, err, sizeof err) == -EINVAL &&
 	      strcmp(err, "files[1].path: absolute paths are not allowed") == 0);
 	free(job.files[1].path);
@@ -616,6 +675,7 @@ static void test_guard_page(void)
 
 int main(void)
 {
+	test_ref_count();
 	test_defaults();
 	test_spec_example();
 	test_env();
