@@ -287,9 +287,10 @@ void wb_cgroup_close(struct wb_cgroup *cg)
 	free(cg);
 }
 
-int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct wb_cgroup_slot **out)
+int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, struct wb_cgroup_slot **out)
 {
 	struct wb_cgroup_slot *s = calloc(1, sizeof(*s));
+	uint64_t nth = cg->jobs++;
 	int rc;
 
 	*out = NULL;

@@ -30,12 +30,14 @@ enum wb_accounting wb_cgroup_mode(const struct wb_cgroup *cg);
 /* Removes the subtree; NULL is a no-op. */
 void wb_cgroup_close(struct wb_cgroup *cg);
 
-/* The cgroup that job number nth of zygote slot idx runs in, made new for
- * it (slotIDX.NTH; on v1 one in each hierarchy): its spare job init joins
- * it ahead of the job. Being new, its peak is the job's own on every
- * kernel (v2's memory.peak cannot be reset before 6.12) and no page cache
- * an earlier job read is charged to it (which a reset would not undo). */
-int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, uint64_t nth, struct wb_cgroup_slot **slot);
+/* The cgroup the next job of zygote slot idx runs in, made new for it
+ * (slotIDX.N, N counting every job cgroup of this manager, so that a
+ * replaced zygote's never meets its predecessor's, still being removed; on
+ * v1 one in each hierarchy): its spare job init joins it ahead of the job.
+ * Being new, its peak is the job's own on every kernel (v2's memory.peak
+ * cannot be reset before 6.12) and no page cache an earlier job read is
+ * charged to it (which a reset would not undo). */
+int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, struct wb_cgroup_slot **slot);
 /* Closes it and puts its directories on the graves list (below), to be
  * removed off the caller's loop. NULL is a no-op. */
 void wb_cgroup_slot_close(struct wb_cgroup_slot *slot);

@@ -27,6 +27,7 @@ struct wb_cgroup {
 	bool v2_enabled_base;            /* v2: we enabled controllers there */
 	char **graves;                   /* job cgroups still to remove (rmdir said EBUSY) */
 	size_t ngraves;
+	uint64_t jobs;                   /* job cgroups opened: each one's number */
 };
 
 struct wb_cgroup_slot {

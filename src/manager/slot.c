@@ -40,7 +40,7 @@ int slot_send_spare_cgroup(struct wb_slot *s)
 	int rc;
 
 	if (s->cfg.cg) {
-		rc = wb_cgroup_slot_open(s->cfg.cg, s->cfg.idx, s->spares, &s->spare_cg);
+		rc = wb_cgroup_slot_open(s->cfg.cg, s->cfg.idx, &s->spare_cg);
 		if (rc < 0)
 			return rc;
 		if ((fds[0] = wb_cgroup_slot_dir_fd(s->spare_cg)) >= 0) {
@@ -55,7 +55,6 @@ int slot_send_spare_cgroup(struct wb_slot *s)
 		s->spare_cg = NULL;
 		return rc;
 	}
-	s->spares++;
 	return 0;
 }
 

@@ -42,7 +42,6 @@ struct wb_slot {
 	 * spare joins it ahead of time (joining can cost a whole RCU grace
 	 * period) while the current job still runs in its own. */
 	struct wb_cgroup_slot *spare_cg;
-	uint64_t spares;         /* spares the zygote was told to make */
 	int spare_err;           /* the next spare's cgroup could not be made */
 	pid_t pid;
 	int pidfd;

@@ -206,9 +206,10 @@ static void test_fresh(const char *top)
 	mkdir(cg.dirs[0], 0755);
 	snprintf(dir, sizeof(dir), "%s/slot1.2", cg.dirs[0]);
 	mkdir(dir, 0755);
-	CHECK(wb_cgroup_slot_open(&cg, 1, 2, &s) == -EEXIST && s == NULL);
+	cg.jobs = 2;
+	CHECK(wb_cgroup_slot_open(&cg, 1, &s) == -EEXIST && s == NULL);
 	CHECK(access(dir, F_OK) == 0); /* not ours to remove */
-	CHECK(wb_cgroup_slot_open(&cg, 1, 3, &s) < 0); /* a plain dir has no memory.max */
+	CHECK(wb_cgroup_slot_open(&cg, 1, &s) < 0); /* slot1.3: a plain dir has no memory.max */
 	snprintf(dir, sizeof(dir), "%s/slot1.3", cg.dirs[0]);
 	/* Removal is the pool's, off its loop: the directory waits in the
 	 * graves until taken and removed. */
