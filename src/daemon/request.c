@@ -59,8 +59,7 @@ static void keep_files(struct wb_server *srv, const struct wb_job *job, struct w
 		if (why) {
 			f->ref[0] = '\0';
 			f->len = 0;
-			if (!(f->error = strdup(why)))
-				f->error = strdup("keep failed");
+			f->error = strdup(why);
 		}
 	}
 }
@@ -71,7 +70,8 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	struct conn *c = r->conn;
 
 	req_unlink(r);
-	if (res)
+	/* Nobody will read what a cancelled job kept. */
+	if (res && !pj->cancelled)
 		keep_files(c->srv, &pj->job, res);
 	c->srv->mem_used -= r->charge;
 	if (!pj->cancelled && res && !c->leaving && !c->closed) {
