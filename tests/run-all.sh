@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite: the normal build and the ASan+UBSan build, each with
 # every ctest label (unit, sandbox, hostile, rootless; the slow languages and
-# soak tests in the normal build only), then the fuzzers (job parser,
-# NDJSON framing, wire decoders, policy parser) for a bounded time, then the
+# soak tests and the rootless daemon tests in the normal build only), then
+# the fuzzers (job parser, NDJSON framing, wire decoders, policy parser) for
+# a bounded time (30 s for the job parser, 10 s each for the others), then the
 # VM suite (tests/vm/run.sh: cgroup v2 on Debian 12's
 # own kernel and bookworm-backports', root and rootless, and the systemd
 # unit). Exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzz_seconds=${WB_FUZZ_SECONDS:-60}
+fuzz_seconds=${WB_FUZZ_SECONDS:-30}
 jobs=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -19,9 +20,12 @@ cmake --build build-asan -j"$jobs"
 status=0
 echo "== tests: normal build"
 ctest --test-dir build --output-on-failure || status=1
-echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (the languages and the soak ran above)"
+echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (the languages, the soak and the rootless daemon ran above)"
+# The rootless daemon tests run the same manager code as root's: the
+# rootless paths (user namespaces, rlimit accounting) run under the
+# sanitizers through the rootless sandbox tests.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -E 'languages|soak' || status=1
+  ctest --test-dir build-asan --output-on-failure -E 'languages|soak|rootless_daemon' || status=1
 
 if command -v clang >/dev/null; then
   # The job parser gets the most time: it reads every client's request.
