@@ -79,6 +79,12 @@ struct wb_job {
  * one-line message naming the bad field into err; *job is left empty. */
 int wb_job_parse(const char *text, size_t len, struct wb_job *job, char *err, size_t errlen);
 
+/* The checks wb_job_parse makes on the raw text before parsing it, for
+ * other requests: UTF-8, no NUL or raw control character in a string, no
+ * "\u0000" (which cJSON's NUL-terminated strings would cut short). 0, or
+ * -EINVAL with the message in err. */
+int wb_job_check_text(const char *text, size_t len, char *err, size_t errlen);
+
 /* The request's "id" when text is a JSON object with a string id, else
  * NULL (malloc'd): an invalid job's answer still names the job. */
 char *wb_job_peek_id(const char *text, size_t len);

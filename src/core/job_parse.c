@@ -437,6 +437,15 @@ static int parse_fields(const cJSON *root, struct wb_job *job, struct err *e)
 	return 0;
 }
 
+int wb_job_check_text(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct err e = { err, errlen };
+
+	if (err && errlen)
+		err[0] = '\0';
+	return scan_text(text, len, &e);
+}
+
 int wb_job_parse(const char *text, size_t len, struct wb_job *job, char *err, size_t errlen)
 {
 	struct err e = { err, errlen };

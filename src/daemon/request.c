@@ -294,7 +294,7 @@ static bool handle_op(struct conn *c, const char *line, size_t len)
 		conn_send_line(c, "{\"op\":\"ping\",\"ok\":true}");
 	else if (strcmp(op->valuestring, "stats") == 0)
 		send_stats(c);
-	else if (!storeop_handle(c, op->valuestring, root))
+	else if (!storeop_handle(c, op->valuestring, root, line, len))
 		conn_send_error(c, NULL, "unknown op (known: ping, stats, put, get, drop)");
 	cJSON_Delete(root);
 	return handled;

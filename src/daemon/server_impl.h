@@ -90,9 +90,10 @@ void conn_maybe_close(struct conn *c);
 /* request.c: one complete line, a job or an {"op": ...}. */
 void request_handle_line(struct conn *c, const char *line, size_t len);
 
-/* storeop.c: answers put, get and drop; false for any other op. */
+/* storeop.c: answers put, get and drop (root: the parsed line); false for
+ * any other op. */
 struct cJSON;
-bool storeop_handle(struct conn *c, const char *op, const struct cJSON *root);
+bool storeop_handle(struct conn *c, const char *op, const struct cJSON *root, const char *line, size_t len);
 
 /* listen.c: -errno with the reason in err. */
 int server_listen_unix(struct wb_server *srv, const char *path, char *err, size_t errlen);

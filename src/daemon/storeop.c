@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/base64.h"
+#include "core/job.h"
 #include "daemon/store.h"
 
 static void answer_failed(struct conn *c, const char *op, const char *error)
@@ -27,7 +28,7 @@ static void answer_failed(struct conn *c, const char *op, const char *error)
 	cJSON_Delete(o);
 }
 
-static void put(struct conn *c, const cJSON *root)
+static void put(struct conn *c, const cJSON *root, const char *line, size_t line_len)
 {
 	const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(root, "base64");
 	const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "content");
@@ -39,6 +40,11 @@ static void put(struct conn *c, const cJSON *root)
 
 	if (cJSON_IsString(b64) == cJSON_IsString(text)) {
 		answer_failed(c, "put", "put: give the bytes as exactly one of base64 and content");
+		return;
+	}
+	/* content is text: a "\u0000" would be cut short, silently. */
+	if (cJSON_IsString(text) && wb_job_check_text(line, line_len, msg, sizeof(msg)) < 0) {
+		answer_failed(c, "put", msg);
 		return;
 	}
 	if (cJSON_IsString(b64)) {
@@ -118,12 +124,12 @@ static void get(struct conn *c, const char *ref)
 	free(line);
 }
 
-bool storeop_handle(struct conn *c, const char *op, const cJSON *root)
+bool storeop_handle(struct conn *c, const char *op, const cJSON *root, const char *line, size_t len)
 {
 	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(root, "ref");
 
 	if (strcmp(op, "put") == 0) {
-		put(c, root);
+		put(c, root, line, len);
 	} else if (strcmp(op, "get") != 0 && strcmp(op, "drop") != 0) {
 		return false;
 	} else if (!cJSON_IsString(ref)) {

@@ -8,6 +8,7 @@ queued jobs need, two clients putting the same bytes at once, the stats."""
 
 import base64
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -86,6 +87,11 @@ def case_bad_ops(d):
         ({"op": "get", "ref": "sha256:00"}, "get: not in the store"),
         ({"op": "drop", "ref": 5}, "drop: ref: a string is required"),
     ]
+    # Text content with a NUL would be cut short by a NUL-terminated
+    # string: refused, naming where (the client sends json.dumps' text).
+    nul = {"op": "put", "content": "a\0b"}
+    at = json.dumps(nul).index("\\u0000")
+    cases.append((nul, "invalid JSON: \\u0000 at offset %d (send binary data as base64)" % at))
     for req, error in cases:
         a = c.request(req)
         T.check(a == {"op": req["op"], "ok": False, "error": error}, "%s answers %r" % (req, error), brief(a))
