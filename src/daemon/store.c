@@ -26,13 +26,18 @@ struct wb_store_entry {
 	struct wb_store_entry *newer, *older; /* the LRU list, or limbo */
 };
 
+/* Entries in a doubly linked list, newest first. */
+struct entry_list {
+	struct wb_store_entry *newest, *oldest;
+};
+
 struct wb_store {
 	uint64_t max_bytes;
 	uint64_t bytes;                  /* held: listed, and dropped but pinned */
 	uint64_t entries;                /* listed */
 	uint64_t hits, misses, evictions;
-	struct wb_store_entry *newest, *oldest;
-	struct wb_store_entry *limbo;    /* dropped or evicted, still pinned */
+	struct entry_list lru;           /* the listed entries, most recently used first */
+	struct entry_list limbo;         /* dropped or evicted, still pinned */
 	struct wb_store_entry *bucket[NBUCKETS];
 };
 
@@ -52,28 +57,28 @@ static struct wb_store_entry **slot_of(struct wb_store *s, const unsigned char *
 	return &s->bucket[(digest[0] | digest[1] << 8) % NBUCKETS];
 }
 
-static void lru_unlink(struct wb_store *s, struct wb_store_entry *e)
+static void list_unlink(struct entry_list *l, struct wb_store_entry *e)
 {
 	if (e->newer)
 		e->newer->older = e->older;
 	else
-		s->newest = e->older;
+		l->newest = e->older;
 	if (e->older)
 		e->older->newer = e->newer;
 	else
-		s->oldest = e->newer;
+		l->oldest = e->newer;
 	e->newer = e->older = NULL;
 }
 
-static void lru_push(struct wb_store *s, struct wb_store_entry *e)
+static void list_push(struct entry_list *l, struct wb_store_entry *e)
 {
-	e->older = s->newest;
+	e->older = l->newest;
 	e->newer = NULL;
-	if (s->newest)
-		s->newest->newer = e;
+	if (l->newest)
+		l->newest->newer = e;
 	else
-		s->oldest = e;
-	s->newest = e;
+		l->oldest = e;
+	l->newest = e;
 }
 
 static void release(struct wb_store *s, struct wb_store_entry *e)
@@ -92,17 +97,13 @@ static void unlist(struct wb_store *s, struct wb_store_entry *e)
 	while (*p != e)
 		p = &(*p)->chain;
 	*p = e->chain;
-	lru_unlink(s, e);
+	list_unlink(&s->lru, e);
 	e->listed = false;
 	s->entries--;
-	if (!e->pins) {
+	if (e->pins)
+		list_push(&s->limbo, e);
+	else
 		release(s, e);
-		return;
-	}
-	e->older = s->limbo;
-	if (s->limbo)
-		s->limbo->newer = e;
-	s->limbo = e;
 }
 
 static struct wb_store_entry *lookup(struct wb_store *s, const unsigned char *digest)
@@ -145,7 +146,7 @@ static int parse_ref(const char *ref, unsigned char *digest)
  * fit. 0 or -ENOSPC (what is left is pinned). */
 static int make_room(struct wb_store *s, uint64_t len)
 {
-	struct wb_store_entry *e = s->oldest, *next;
+	struct wb_store_entry *e = s->lru.oldest, *next;
 
 	while (s->bytes + len > s->max_bytes) {
 		while (e && e->pins)
@@ -196,8 +197,8 @@ int wb_store_put(struct wb_store *s, const void *data, size_t len, char *ref)
 	format_ref(digest, ref);
 	e = lookup(s, digest);
 	if (e) {
-		lru_unlink(s, e);
-		lru_push(s, e);
+		list_unlink(&s->lru, e);
+		list_push(&s->lru, e);
 		return 0;
 	}
 	if (len > s->max_bytes)
@@ -216,7 +217,7 @@ int wb_store_put(struct wb_store *s, const void *data, size_t len, char *ref)
 	e->listed = true;
 	e->chain = *slot_of(s, digest);
 	*slot_of(s, digest) = e;
-	lru_push(s, e);
+	list_push(&s->lru, e);
 	s->entries++;
 	s->bytes += len;
 	return 0;
@@ -234,8 +235,8 @@ struct wb_store_entry *wb_store_find(struct wb_store *s, const char *ref)
 		return NULL;
 	}
 	s->hits++;
-	lru_unlink(s, e);
-	lru_push(s, e);
+	list_unlink(&s->lru, e);
+	list_push(&s->lru, e);
 	return e;
 }
 
@@ -248,12 +249,7 @@ void wb_store_unpin(struct wb_store *s, struct wb_store_entry *e)
 {
 	if (--e->pins > 0 || e->listed)
 		return;
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		s->limbo = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
+	list_unlink(&s->limbo, e);
 	release(s, e);
 }
 
@@ -290,10 +286,10 @@ void wb_store_free(struct wb_store *s)
 {
 	if (!s)
 		return;
-	while (s->limbo) {
-		struct wb_store_entry *e = s->limbo;
+	while (s->limbo.newest) {
+		struct wb_store_entry *e = s->limbo.newest;
 
-		s->limbo = e->older;
+		s->limbo.newest = e->older;
 		close(e->fd);
 		free(e);
 	}
