@@ -309,29 +309,28 @@ def case_judge_flow(d):
             "the store: one hit per test, the artifact dropped at the end", "%s -> %s" % (s0, s1))
 
 
+def run_job_text(text):
+    """`warmbox run --job FILE` on text, as the tested uid."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", dir="/tmp", prefix="wbtest.%d." % os.getpid()) as f:
+        f.write(text)
+        f.flush()
+        os.chmod(f.name, 0o644)
+        return subprocess.run(wbd.as_user_argv([wbd.WB, "run", "--job", f.name]), capture_output=True, text=True,
+                              timeout=60)
+
+
 @T.case()
 def case_run_has_no_store():
     """warmbox run refuses a file by ref as an invalid job"""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", dir="/tmp", prefix="wbtest.%d." % os.getpid()) as f:
-        f.write('{"argv": ["/bin/true"], "files": [{"path": "a", "ref": "%s"}]}' % ref_of(b"x"))
-        f.flush()
-        os.chmod(f.name, 0o644)
-        p = subprocess.run(wbd.as_user_argv([wbd.WB, "run", "--job", f.name]), capture_output=True, text=True,
-                           timeout=60)
+    p = run_job_text('{"argv": ["/bin/true"], "files": [{"path": "a", "ref": "%s"}]}' % ref_of(b"x"))
     T.check(p.returncode == 2 and p.stdout == "" and p.stderr.strip().endswith(
         "invalid job: files[0].ref: warmbox run has no file store (refs are the daemon's: warmbox serve)")
         and p.stderr.count("\n") == 1, "exit 2 and one line naming files[0].ref",
         "exit %d stdout %r stderr %r" % (p.returncode, p.stdout, p.stderr))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", dir="/tmp", prefix="wbtest.%d." % os.getpid()) as f:
-        f.write('{"argv": ["/bin/true"], "copy_out": ["a", {"path": "b", "keep": true}]}')
-        f.flush()
-        os.chmod(f.name, 0o644)
-        p = subprocess.run(wbd.as_user_argv([wbd.WB, "run", "--job", f.name]), capture_output=True, text=True,
-                           timeout=60)
+    p = run_job_text('{"argv": ["/bin/true"], "copy_out": ["a", {"path": "b", "keep": true}]}')
     T.check(p.returncode == 2 and p.stdout == "" and p.stderr.strip().endswith(
         "invalid job: copy_out[1].keep: warmbox run has no file store (keep is the daemon's: warmbox serve)")
         and p.stderr.count("\n") == 1, "keep: exit 2 and one line naming copy_out[1].keep",
         "exit %d stdout %r stderr %r" % (p.returncode, p.stdout, p.stderr))
-
 
 T.run()
