@@ -45,7 +45,7 @@ case_ls() {
 case_dangerous() {
 	wb_run learn --copy-in "$(prog connect_probe)" -- ./connect_probe
 	expect_rc 0 "learn connect_probe: exit status 0"
-	if printf '%s' "$OUT" | jq -e '.allow | index("socket") | not' >/dev/null 2>&1 &&
+	if [ -n "$OUT" ] && printf '%s' "$OUT" | jq -e '.allow | index("socket") | not' >/dev/null 2>&1 &&
 	    printf '%s' "$ERR" | grep -q 'refused' && printf '%s' "$ERR" | grep -Eq '^  socket +[0-9]+$'; then
 		pass "learn connect_probe: socket refused and listed apart, not learned"
 	else

@@ -196,9 +196,10 @@ expect_field() {
 	fi
 }
 
-# expect_jq BOOLEXPR DESC: jq -e BOOLEXPR holds on the result.
+# expect_jq BOOLEXPR DESC: jq -e BOOLEXPR holds on the result. An empty
+# result fails: jq 1.6's -e exits 0 when there is no input at all.
 expect_jq() {
-	if printf '%s' "$OUT" | jq -e "$1" >/dev/null 2>&1; then
+	if [ -n "$OUT" ] && printf '%s' "$OUT" | jq -e "$1" >/dev/null 2>&1; then
 		pass "$2"
 	else
 		fail "$2" "expected: $1"
