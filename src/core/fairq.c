@@ -68,24 +68,40 @@ static void unlink_item(struct wb_fairq *q, struct wb_fairq_item *prev, struct w
 		ring_remove(q, s);
 }
 
-struct wb_fairq_item *wb_fairq_take(struct wb_fairq *q)
+/* The first source from the turn on that is not held, or NULL. */
+static struct wb_fairq_src *next_unheld(const struct wb_fairq *q)
 {
 	struct wb_fairq_src *s = q->turn;
 
 	if (!s)
 		return NULL;
 	do {
-		if (!is_held(s)) {
-			struct wb_fairq_item *it = s->head;
-
-			/* The turn passes on before s may leave the ring. */
-			q->turn = s->next;
-			unlink_item(q, NULL, it);
-			return it;
-		}
+		if (!is_held(s))
+			return s;
 		s = s->next;
 	} while (s != q->turn);
 	return NULL;
+}
+
+struct wb_fairq_item *wb_fairq_peek(const struct wb_fairq *q)
+{
+	struct wb_fairq_src *s = next_unheld(q);
+
+	return s ? s->head : NULL;
+}
+
+struct wb_fairq_item *wb_fairq_take(struct wb_fairq *q)
+{
+	struct wb_fairq_src *s = next_unheld(q);
+	struct wb_fairq_item *it;
+
+	if (!s)
+		return NULL;
+	it = s->head;
+	/* The turn passes on before s may leave the ring. */
+	q->turn = s->next;
+	unlink_item(q, NULL, it);
+	return it;
 }
 
 bool wb_fairq_remove(struct wb_fairq *q, struct wb_fairq_item *it)

@@ -33,6 +33,9 @@ void wb_fairq_push(struct wb_fairq *q, struct wb_fairq_src *src, struct wb_fairq
  * NULL when every queued item is held (or none is queued). */
 struct wb_fairq_item *wb_fairq_take(struct wb_fairq *q);
 
+/* The item wb_fairq_take would take now, left in place; NULL likewise. */
+struct wb_fairq_item *wb_fairq_peek(const struct wb_fairq *q);
+
 /* Unlinks a queued item: true, or false when it was not queued. */
 bool wb_fairq_remove(struct wb_fairq *q, struct wb_fairq_item *it);
 

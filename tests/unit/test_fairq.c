@@ -83,6 +83,30 @@ static void test_held(void)
 	CHECK(q.queued == 0 && q.turn == NULL);
 }
 
+/* Peek names what take takes next and changes nothing: the pool waits with
+ * an interactive job at the head until two slots are free. */
+static void test_peek(void)
+{
+	struct wb_fairq q = { 0 };
+	bool paused = true;
+	struct wb_fairq_src a = {.held = &paused}, b = { 0 };
+	struct job ja = {.client = 0}, jb[2] = {{.client = 1, .seq = 0}, {.client = 1, .seq = 1}};
+
+	CHECK(wb_fairq_peek(&q) == NULL);
+	wb_fairq_push(&q, &a, &ja.item);
+	CHECK(wb_fairq_peek(&q) == NULL);
+	wb_fairq_push(&q, &b, &jb[0].item);
+	wb_fairq_push(&q, &b, &jb[1].item);
+	CHECK(wb_fairq_peek(&q) == &jb[0].item);
+	CHECK(wb_fairq_peek(&q) == &jb[0].item && q.queued == 3);
+	CHECK(take(&q) == &jb[0]);
+	paused = false;
+	CHECK(wb_fairq_peek(&q) == &ja.item);
+	CHECK(take(&q) == &ja);
+	CHECK(wb_fairq_peek(&q) == &jb[1].item);
+	CHECK(take(&q) == &jb[1] && wb_fairq_peek(&q) == NULL);
+}
+
 /* Removal from the head, the middle and the tail, and of a job no longer
  * queued. */
 static void test_remove(void)
@@ -112,6 +136,7 @@ int main(void)
 {
 	test_turns();
 	test_held();
+	test_peek();
 	test_remove();
 	return check_report("test_fairq");
 }
