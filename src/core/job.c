@@ -304,6 +304,25 @@ static int check_copy_out(const struct wb_job *job, struct err *e)
 	return 0;
 }
 
+/* The interactor reads the program's stdout: the program has no stdin of
+ * its own, and the interactor is a plain job, checked by the same rules. */
+static int check_interactor(const struct wb_job *job, struct err *e)
+{
+	const struct wb_job *in = job->interactor;
+	char sub[WB_ERR_LEN];
+	struct err se = { sub, sizeof sub };
+
+	if (!in)
+		return 0;
+	if (job->stdin_len)
+		return fail(e, "stdin: not with an interactor (the program reads the interactor's stdout)");
+	if (in->id || in->stdin_len || in->network || in->interactor)
+		return fail(e, "interactor: only argv, env, cwd, files, limits, policy and copy_out");
+	if (job_validate(in, &se) < 0)
+		return fail(e, "interactor: %s", sub);
+	return 0;
+}
+
 int job_validate(const struct wb_job *job, struct err *e)
 {
 	struct wb_limits lim = job->limits;
@@ -321,7 +340,7 @@ int job_validate(const struct wb_job *job, struct err *e)
 	}
 	if (!job->policy || !policy_name_ok(job->policy))
 		return fail(e, "policy: must be 1 to 64 of [A-Za-z0-9_.-], not starting with '.'");
-	return 0;
+	return check_interactor(job, e);
 }
 
 int wb_job_validate(const struct wb_job *job, char *err, size_t errlen)
@@ -417,5 +436,7 @@ void wb_job_free(struct wb_job *job)
 	free(job->policy);
 	job_strv_free(job->copy_out);
 	free(job->copy_keep);
+	wb_job_free(job->interactor);
+	free(job->interactor);
 	memset(job, 0, sizeof *job);
 }

@@ -73,6 +73,9 @@ struct wb_job {
 	char **copy_out;     /* NULL-terminated; checked inside the job, not here */
 	size_t ncopy_out;
 	bool *copy_keep;     /* per copy_out: into the daemon's store; may be NULL */
+	/* SPEC "Interactive jobs": the second program, wired crosswise to this
+	 * one; no id, stdin, network or interactor of its own. NULL: none. */
+	struct wb_job *interactor;
 };
 
 /* Parses one job from JSON text. On error returns -EINVAL and writes a

@@ -402,21 +402,54 @@ static int parse_copy_out(const cJSON *v, struct wb_job *job, struct err *e)
 }
 
 enum { F_ID, F_ARGV, F_ENV, F_CWD, F_FILES, F_STDIN, F_LIMITS, F_POLICY,
-       F_NETWORK, F_COPY_OUT, F_COUNT };
+       F_NETWORK, F_COPY_OUT, F_INTERACTOR, F_COUNT };
 
 static const char *const top_names[F_COUNT] = {
 	"id", "argv", "env", "cwd", "files", "stdin", "limits", "policy",
-	"network", "copy_out",
+	"network", "copy_out", "interactor",
 };
 
-static int parse_fields(const cJSON *root, struct wb_job *job, struct err *e)
+static int parse_fields(const cJSON *root, struct wb_job *job, bool nested, struct err *e);
+
+/* The interactor is parsed as a job of its own, its messages prefixed;
+ * the fields it may not have are refused here by name. */
+static int parse_interactor(const cJSON *v, struct wb_job *job, struct err *e)
 {
+	char sub[WB_ERR_LEN];
+	struct err se = { sub, sizeof sub };
+	int r;
+
+	if (!cJSON_IsObject(v))
+		return fail(e, "interactor: must be an object");
+	job->interactor = malloc(sizeof *job->interactor);
+	if (!job->interactor || wb_job_init(job->interactor) < 0) {
+		free(job->interactor);
+		job->interactor = NULL;
+		return nomem(e);
+	}
+	r = parse_fields(v, job->interactor, true, &se);
+	if (r < 0)
+		return job_fail_with(r, e, "interactor: %s", sub);
+	return 0;
+}
+
+static int parse_fields(const cJSON *root, struct wb_job *job, bool nested, struct err *e)
+{
+	static const char *const not_nested[] = {
+		[F_ID] = "id: not allowed (the job's id names both)",
+		[F_STDIN] = "stdin: not allowed (its stdin is the program's stdout)",
+		[F_NETWORK] = "network: not allowed",
+		[F_INTERACTOR] = "interactor: not allowed (an interactor has none of its own)",
+	};
 	const cJSON *f[F_COUNT];
 	int r;
 
 	r = pick_fields(root, "", top_names, F_COUNT, f, e);
 	if (r < 0)
 		return r;
+	for (size_t i = 0; nested && i < sizeof not_nested / sizeof not_nested[0]; i++)
+		if (not_nested[i] && f[i])
+			return fail(e, "%s", not_nested[i]);
 	if (!f[F_ARGV])
 		return fail(e, "argv: required");
 	if ((f[F_ID] && (r = get_string(f[F_ID], "id", &job->id, e)) < 0) ||
@@ -427,7 +460,8 @@ static int parse_fields(const cJSON *root, struct wb_job *job, struct err *e)
 	    (f[F_STDIN] && (r = parse_stdin(f[F_STDIN], job, e)) < 0) ||
 	    (f[F_LIMITS] && (r = parse_limits(f[F_LIMITS], &job->limits, e)) < 0) ||
 	    (f[F_POLICY] && (r = get_string(f[F_POLICY], "policy", &job->policy, e)) < 0) ||
-	    (f[F_COPY_OUT] && (r = parse_copy_out(f[F_COPY_OUT], job, e)) < 0))
+	    (f[F_COPY_OUT] && (r = parse_copy_out(f[F_COPY_OUT], job, e)) < 0) ||
+	    (f[F_INTERACTOR] && (r = parse_interactor(f[F_INTERACTOR], job, e)) < 0))
 		return r;
 	if (f[F_NETWORK]) {
 		if (!cJSON_IsBool(f[F_NETWORK]))
@@ -462,7 +496,7 @@ int wb_job_parse(const char *text, size_t len, struct wb_job *job, char *err, si
 	r = parse_root(text, len, &root, &e);
 	if (r < 0)
 		goto out;
-	r = parse_fields(root, job, &e);
+	r = parse_fields(root, job, false, &e);
 	if (r < 0)
 		goto out;
 	r = job_validate(job, &e);

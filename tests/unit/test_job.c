@@ -506,6 +506,43 @@ static void test_copy_out(void)
 	INVALID_WITH("\"copy_out\":[{\"path\":\"\",\"keep\":true}]", "copy_out[0]: must be a non-empty string");
 }
 
+/* SPEC "Interactive jobs": the interactor is a job of its own with only
+ * argv, env, cwd, files, limits, policy and copy_out; no stdin beside it. */
+static void test_interactor(void)
+{
+	struct wb_job job;
+
+	CHECK(parse_with("\"interactor\":{\"argv\":[\"./i\",\"x\"],\"cwd\":\"/tmp\",\"policy\":\"c\","
+			 "\"env\":{\"A\":\"1\"},\"limits\":{\"cpu_ms\":500},"
+			 "\"files\":[{\"path\":\"secret\",\"content\":\"42\"}],\"copy_out\":[\"log\"]}",
+			 &job) == 0);
+	CHECK(job.interactor && job.interactor->argc == 2 && strcmp(job.interactor->argv[1], "x") == 0);
+	CHECK(job.interactor && strcmp(job.interactor->cwd, "/tmp") == 0 && strcmp(job.interactor->policy, "c") == 0);
+	CHECK(job.interactor && job.interactor->limits.cpu_ms == 500 && job.interactor->limits.wall_ms == 3000);
+	CHECK(job.interactor && job.interactor->nfiles == 1 && job.interactor->ncopy_out == 1 &&
+	      job.interactor->envc == 1 && !job.interactor->id && !job.interactor->interactor);
+	CHECK(strcmp(job.policy, "default") == 0 && job.nfiles == 0);
+	wb_job_free(&job);
+	CHECK(parse_with("", &job) == 0 && job.interactor == NULL);
+	wb_job_free(&job);
+
+	INVALID_WITH("\"interactor\":[]", "interactor: must be an object");
+	INVALID_WITH("\"interactor\":{}", "interactor: argv: required");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"],\"stdin\":\"x\"}", "interactor: stdin: not allowed");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"],\"network\":false}", "interactor: network: not allowed");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"],\"id\":\"x\"}", "interactor: id: not allowed");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"],\"interactor\":{\"argv\":[\"j\"]}}",
+		     "interactor: interactor: not allowed");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"],\"stdn\":1}", "interactor: unknown field \"stdn\"");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"],\"limits\":{\"cpu_ms\":0}}", "interactor: limits.cpu_ms");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"],\"files\":[{\"path\":\"/etc/x\",\"content\":\"\"}]}",
+		     "interactor: files[0].path");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"],\"policy\":\"../x\"}", "interactor: policy");
+	INVALID_WITH("\"stdin\":\"x\",\"interactor\":{\"argv\":[\"i\"]}", "stdin: not with an interactor");
+	INVALID_WITH("\"interactor\":{\"argv\":[\"i\"]},\"interactor\":{\"argv\":[\"j\"]}",
+		     "duplicate field \"interactor\"");
+}
+
 static void test_json_level(void)
 {
 	static const char ok_prefix[] = "{\"argv\":[\"x\"]}GARBAGE";
@@ -686,6 +723,7 @@ int main(void)
 	test_argv();
 	test_scalars();
 	test_copy_out();
+	test_interactor();
 	test_json_level();
 	test_validate();
 	test_path_ok();
