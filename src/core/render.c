@@ -229,6 +229,20 @@ static void put_head(struct out *o, const struct wb_result *r)
 	puts_raw(o, ",\"stdout\":");
 }
 
+/* In one step, not in parts: its stdout went to the program, so what it
+ * brings is its stderr and copy_out, which the daemon caps. */
+static void put_interactor(struct out *o, const struct wb_result *in)
+{
+	struct wb_render st;
+	int rc;
+
+	puts_raw(o, ",\"interactor\":");
+	wb_render_init(&st, in);
+	while (!o->failed && (rc = wb_render_next(&st, o->b, SIZE_MAX)) != 0)
+		if (rc < 0)
+			o->failed = true;
+}
+
 static void put_tail(struct out *o, const struct wb_result *r)
 {
 	puts_raw(o, "],\"syscall\":");
@@ -253,6 +267,8 @@ static void put_tail(struct out *o, const struct wb_result *r)
 		}
 		puts_raw(o, "}}");
 	}
+	if (r->interactor)
+		put_interactor(o, r->interactor);
 	puts_raw(o, "}");
 }
 

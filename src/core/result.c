@@ -96,6 +96,9 @@ void wb_result_free(struct wb_result *r)
 	free(r->syscall);
 	free(r->error);
 	free(r->learned);
+	wb_result_free(r->interactor);
+	free(r->interactor);
+	r->interactor = NULL;
 	r->learned = NULL;
 	r->files = NULL;
 	r->nfiles = 0;

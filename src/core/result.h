@@ -65,6 +65,8 @@ struct wb_result {
 	uint64_t trace_recv_to_exec_us;
 	uint64_t trace_send_to_report_us;
 	uint64_t trace_stage_us[WB_RESULT_TRACE_STAGES];
+	/* An interactive job's other side (SPEC "Interactive jobs"), owned. */
+	struct wb_result *interactor;
 };
 
 /* Which limits or events were hit; wb_result_verdict applies SPEC's precedence. */

@@ -349,6 +349,39 @@ static void test_parts(void)
 	wb_result_free(&r);
 }
 
+/* An interactive job's result: the program's, its stdout empty, with the
+ * interactor's whole result object as the last key. */
+static void test_interactor(void)
+{
+	struct wb_result r = { .id = "ia", .status = WB_STATUS_OK, .exit_code = 0, .accounting = "rlimit" };
+	struct wb_result *in = calloc(1, sizeof(*in));
+	const cJSON *io, *last = NULL, *it;
+	cJSON *root;
+	char *text;
+
+	CHECK(in != NULL);
+	if (!in)
+		return;
+	*in = (struct wb_result){ .status = WB_STATUS_RE, .exit_code = 1, .wall_ms = 7, .accounting = "rlimit" };
+	wb_buf_append(&in->err, "wrong answer\n\0", 14);
+	r.interactor = in;
+	text = wb_render_line(&r);
+	root = text ? cJSON_Parse(text) : NULL;
+	CHECKF(cJSON_IsObject(root), "not JSON: %s", text ? text : "(null)");
+	cJSON_ArrayForEach(it, root)
+		last = it;
+	CHECK(last && strcmp(last->string, "interactor") == 0);
+	CHECK(is_str(root, "id", "ia") && is_str(root, "status", "OK") && is_str(root, "stdout", ""));
+	io = cJSON_GetObjectItemCaseSensitive(root, "interactor");
+	CHECK(cJSON_IsObject(io) && is_str(io, "status", "RE") && is_num(io, "exit_code", 1) &&
+	      is_num(io, "wall_ms", 7) && is_null(io, "id") && is_str(io, "stderr", "wrong answer\n"));
+	cJSON_Delete(root);
+	free(text);
+	/* Freeing the program's result frees the interactor's. */
+	wb_result_free(&r);
+	CHECK(r.interactor == NULL);
+}
+
 static void test_buf(void)
 {
 	struct wb_buf b = { 0 };
@@ -387,6 +420,7 @@ int main(void)
 	test_escape_heavy_output();
 	test_metadata_bytes();
 	test_parts();
+	test_interactor();
 	test_buf();
 	return check_report("test_result");
 }
