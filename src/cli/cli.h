@@ -59,6 +59,16 @@ int wb_cli_read_file(const char *path, size_t max, unsigned char **data, size_t 
 struct wb_learn;
 int wb_cli_print_learned(const struct wb_learn *l, const char *description, FILE *f, FILE *counts_f);
 
+/* warmbox run's job (execute.c) on zygotes started for it: one, or one per
+ * side with an interactor (ipolicy is the interactor's). The result, or
+ * NULL with why saying what failed; accounting names the mode either way. */
+struct wb_job;
+struct wb_policy;
+struct wb_result;
+struct wb_result *wb_cli_execute(const struct wb_job *job, const struct wb_policy *policy,
+				 const struct wb_policy *ipolicy, bool trace, char *why, size_t whylen,
+				 const char **accounting);
+
 /* SPEC: $XDG_RUNTIME_DIR/warmbox.sock, or /run/warmbox.sock as root. */
 const char *wb_cli_default_socket(char *buf, size_t len);
 void wb_cli_run_usage(FILE *f);

@@ -6,35 +6,20 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <uv.h>
 
-#include "manager/cgroup.h"
-#include "manager/idlock.h"
 #include "core/job.h"
 #include "proto/learn.h"
 #include "policy/policy.h"
 #include "core/render.h"
 #include "core/result.h"
-#include "manager/slot.h"
 
 #define MAX_INPUT_BYTES (256u << 20)
-
-struct run_ctx {
-	uv_loop_t loop;
-	uv_signal_t sig[2];
-	struct wb_slot *slot;
-	struct wb_job *job;
-	struct wb_policy *policy;
-	struct wb_result *res;
-	bool trace;
-	bool submitted;
-	char why[256];
-};
 
 void wb_cli_run_usage(FILE *f)
 {
@@ -73,11 +58,16 @@ void wb_cli_learn_usage(FILE *f)
 	      f);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	fprintf(stderr, "warmbox run: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	va_end(ap);
 	return WB_EXIT_USAGE;
 }
 
@@ -263,6 +253,20 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 	return 0;
 }
 
+/* Refs and keep are the daemon's: a job naming them is refused whole. */
+static int no_store(const struct wb_job *job, const char *side)
+{
+	for (size_t i = 0; i < job->nfiles; i++)
+		if (job->files[i].ref)
+			return usage_error("invalid job: %sfiles[%zu].ref: warmbox run has no file store "
+					    "(refs are the daemon's: warmbox serve)", side, i);
+	for (size_t i = 0; job->copy_keep && i < job->ncopy_out; i++)
+		if (job->copy_keep[i])
+			return usage_error("invalid job: %scopy_out[%zu].keep: warmbox run has no file store "
+					    "(keep is the daemon's: warmbox serve)", side, i);
+	return 0;
+}
+
 static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 {
 	char err[WB_ERR_LEN];
@@ -288,20 +292,9 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 		free(text);
 		if (rc < 0)
 			return usage_error("invalid job: %s", err);
-		for (size_t i = 0; i < job->nfiles; i++) {
-			if (job->files[i].ref) {
-				snprintf(err, sizeof(err), "files[%zu].ref", i);
-				return usage_error("invalid job: %s: warmbox run has no file store "
-						   "(refs are the daemon's: warmbox serve)", err);
-			}
-		}
-		for (size_t i = 0; job->copy_keep && i < job->ncopy_out; i++) {
-			if (job->copy_keep[i]) {
-				snprintf(err, sizeof(err), "copy_out[%zu].keep", i);
-				return usage_error("invalid job: %s: warmbox run has no file store "
-						   "(keep is the daemon's: warmbox serve)", err);
-			}
-		}
+		if ((rc = no_store(job, "")) != 0 ||
+		    (job->interactor && (rc = no_store(job->interactor, "interactor: ")) != 0))
+			return rc;
 		return 0;
 	}
 	if (optind >= argc)
@@ -322,60 +315,6 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 }
 
 /* ---- running it ---- */
-
-/* The slot may report the job and then its own end: close once. */
-static void close_signals(struct run_ctx *ctx)
-{
-	if (uv_is_closing((uv_handle_t *)&ctx->sig[0]))
-		return;
-	uv_close((uv_handle_t *)&ctx->sig[0], NULL);
-	uv_close((uv_handle_t *)&ctx->sig[1], NULL);
-}
-
-static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
-{
-	struct run_ctx *ctx = data;
-
-	ctx->res = res;
-	wb_slot_close(slot);
-	ctx->slot = NULL;
-	close_signals(ctx);
-}
-
-static void on_state(struct wb_slot *slot, int err, const char *msg, void *data)
-{
-	struct run_ctx *ctx = data;
-	int rc;
-
-	if (err == 0 && ctx->submitted)
-		return; /* the next spare is ready: nothing more to run */
-	if (err == 0) {
-		ctx->submitted = true;
-		rc = wb_slot_submit(slot, ctx->job, ctx->policy, ctx->trace, on_done, ctx);
-		if (rc == 0)
-			return;
-		snprintf(ctx->why, sizeof(ctx->why), "sandbox: cannot send the job: %s", strerror(-rc));
-	} else {
-		snprintf(ctx->why, sizeof(ctx->why), "%s", msg ? msg : "sandbox: the zygote failed");
-	}
-	wb_slot_close(slot);
-	ctx->slot = NULL;
-	close_signals(ctx);
-}
-
-/* Interrupted: kill the zygote (and so the job) and still clean up. */
-static void on_signal(uv_signal_t *h, int signum)
-{
-	struct run_ctx *ctx = h->data;
-
-	(void)signum;
-	snprintf(ctx->why, sizeof(ctx->why), "interrupted");
-	if (ctx->slot) {
-		wb_slot_close(ctx->slot);
-		ctx->slot = NULL;
-	}
-	close_signals(ctx);
-}
 
 static int print_result(struct wb_result *res)
 {
@@ -415,72 +354,35 @@ static int print_learned(const struct wb_job *job, struct wb_result *res)
 	return wb_cli_print_learned(res->learned, desc, stdout, stderr) < 0 ? WB_EXIT_SANDBOX : WB_EXIT_OK;
 }
 
-static int execute(struct wb_job *job, struct wb_policy *policy, bool trace, bool learn)
+static int execute(const struct wb_job *job, const struct wb_policy *policy,
+		   const struct wb_policy *ipolicy, bool trace, bool learn)
 {
-	struct run_ctx ctx = {.job = job, .policy = policy, .trace = trace};
-	struct wb_slot_cfg cfg = {.idx = 0, .network = job->network, .binds = policy->binds,
-				  .nbinds = policy->nbinds};
-	struct wb_cgroup *cg = NULL;
-	enum wb_accounting accounting;
-	char why[512];
-	int rc, status, lock = -1;
+	struct wb_result *res, xx = {.id = job->id, .status = WB_STATUS_XX, .exit_code = -1};
+	char why[256];
+	int status;
 
-	if (wb_cgroup_open(&cg, why, sizeof(why)) < 0 && geteuid() == 0)
-		fprintf(stderr, "warmbox: note: no usable cgroup, rlimit accounting (%s)\n", why);
-	cfg.cg = cg;
-	accounting = wb_cgroup_mode(cg);
-	/* As root the slot number picks the job's host uid: hold it, so no
-	 * other warmbox runs a job under the same uid meanwhile. */
-	if (geteuid() == 0) {
-		lock = wb_idlock_acquire(0, &cfg.idx);
-		if (lock < 0) {
-			snprintf(ctx.why, sizeof(ctx.why), "sandbox: no free slot in " WB_IDLOCK_DIR ": %s",
-				 strerror(-lock));
-			goto out;
-		}
-	}
-	uv_loop_init(&ctx.loop);
-	for (int i = 0; i < 2; i++) {
-		uv_signal_init(&ctx.loop, &ctx.sig[i]);
-		ctx.sig[i].data = &ctx;
-		uv_signal_start(&ctx.sig[i], on_signal, i ? SIGTERM : SIGINT);
-	}
-	rc = wb_slot_start(&ctx.loop, &cfg, on_state, &ctx, &ctx.slot, ctx.why, sizeof(ctx.why));
-	if (rc < 0) {
-		uv_close((uv_handle_t *)&ctx.sig[0], NULL);
-		uv_close((uv_handle_t *)&ctx.sig[1], NULL);
-	}
-	uv_run(&ctx.loop, UV_RUN_DEFAULT);
-	uv_loop_close(&ctx.loop);
-out:
-	wb_idlock_release(lock);
-	wb_cgroup_close(cg);
-	if (ctx.res) {
-		status = learn ? print_learned(job, ctx.res) : print_result(ctx.res);
-		wb_result_free(ctx.res);
-		free(ctx.res);
-		return status;
-	}
-	{
-		struct wb_result xx = {.id = job->id, .status = WB_STATUS_XX, .exit_code = -1,
-				       .error = ctx.why, .accounting = wb_accounting_name(accounting)};
-
-		if (!ctx.why[0])
-			snprintf(ctx.why, sizeof(ctx.why), "sandbox: no result");
+	res = wb_cli_execute(job, policy, ipolicy, trace, why, sizeof(why), &xx.accounting);
+	if (!res) {
+		xx.error = why;
 		print_result(&xx);
+		return WB_EXIT_SANDBOX;
 	}
-	return WB_EXIT_SANDBOX;
+	status = learn ? print_learned(job, res) : print_result(res);
+	wb_result_free(res);
+	free(res);
+	return status;
 }
 
 static int run_or_learn(int argc, char **argv, bool learn)
 {
 	struct wb_job job;
-	struct wb_policy policy;
+	struct wb_policy policy, ipolicy;
 	struct cli c = {0};
 	char err[1024];
 	int rc;
 
 	memset(&job, 0, sizeof(job));
+	memset(&ipolicy, 0, sizeof(ipolicy));
 	rc = build_job(argc, argv, &job, &c);
 	if (rc == 0 && c.help) {
 		wb_cli_run_usage(stdout);
@@ -491,8 +393,9 @@ static int run_or_learn(int argc, char **argv, bool learn)
 		wb_job_free(&job);
 		return rc;
 	}
-	if (learn && job.ncopy_out) {
-		fprintf(stderr, "warmbox learn: --copy-out is not available while learning\n");
+	if (learn && (job.ncopy_out || job.interactor)) {
+		fprintf(stderr, "warmbox learn: %s is not available while learning\n",
+			job.interactor ? "an interactor" : "--copy-out");
 		wb_job_free(&job);
 		return WB_EXIT_USAGE;
 	}
@@ -504,8 +407,16 @@ static int run_or_learn(int argc, char **argv, bool learn)
 		wb_job_free(&job);
 		return WB_EXIT_USAGE;
 	}
-	rc = execute(&job, &policy, c.trace, learn);
+	if (job.interactor && (rc = wb_policy_load(wb_policy_dir(c.policies), job.interactor->policy,
+						   &ipolicy, err, sizeof(err))) < 0) {
+		fprintf(stderr, "warmbox run: interactor: %s\n", err);
+		wb_policy_free(&policy);
+		wb_job_free(&job);
+		return WB_EXIT_USAGE;
+	}
+	rc = execute(&job, &policy, &ipolicy, c.trace, learn);
 	wb_policy_free(&policy);
+	wb_policy_free(&ipolicy);
 	wb_job_free(&job);
 	return rc;
 }

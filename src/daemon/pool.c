@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "manager/idlock.h"
+#include "manager/interact.h"
 #include "daemon/log.h"
 #include "manager/slot.h"
 
@@ -35,6 +36,7 @@ struct pslot {
 	unsigned jobs;           /* jobs run by the current zygote */
 	unsigned failures;       /* starts in a row that never got warm */
 	struct wb_pool_job *running;
+	int side;                /* of running: WB_SIDE_PROGRAM or WB_SIDE_INTERACTOR */
 	uv_timer_t restart;
 };
 
@@ -73,23 +75,29 @@ static void on_restart(uv_timer_t *t)
 	slot_start(t->data);
 }
 
-/* Answers a job that never ran. */
-static void answer_xx(struct wb_pool *pool, struct wb_pool_job *pj, const char *why)
+/* The result of a job, or of one side, that never ran; NULL on ENOMEM. */
+static struct wb_result *xx_result(struct wb_pool *pool, const char *id, const char *why)
 {
 	struct wb_result *res = calloc(1, sizeof(*res));
 
-	if (pj->cancelled)
-		pool->stats.cancelled++;
-	else
-		pool->stats.by_status[WB_STATUS_XX]++;
 	if (res) {
-		res->id = pj->job.id;
+		res->id = id;
 		res->status = WB_STATUS_XX;
 		res->exit_code = -1;
 		res->error = strdup(why);
 		res->accounting = wb_accounting_name(wb_cgroup_mode(pool->cfg.cg));
 	}
-	pj->done(pj, res);
+	return res;
+}
+
+/* Answers a job that never ran. */
+static void answer_xx(struct wb_pool *pool, struct wb_pool_job *pj, const char *why)
+{
+	if (pj->cancelled)
+		pool->stats.cancelled++;
+	else
+		pool->stats.by_status[WB_STATUS_XX]++;
+	pj->done(pj, xx_result(pool, pj->job.id, why));
 }
 
 static void maybe_closed(struct wb_pool *pool)
@@ -214,17 +222,12 @@ static void remove_start(struct wb_pool *pool)
 	uv_timer_start(&pool->reaper, on_reap, REAP_MS, 0);
 }
 
-static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
+/* The whole job has ended: its answer and the figures. */
+static void job_finished(struct wb_pool *pool, struct wb_pool_job *pj, struct wb_result *res)
 {
-	struct pslot *ps = data;
-	struct wb_pool *pool = ps->pool;
-	struct wb_pool_job *pj = ps->running;
 	uint64_t lat, run;
 
-	(void)slot;
-	ps->running = NULL;
 	pool->running--;
-	ps->jobs++;
 	pool->stats.jobs_run++;
 	if (pj->cancelled)
 		pool->stats.cancelled++;
@@ -235,8 +238,25 @@ static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 		wb_hist_add(&pool->stats.latency, lat);
 		wb_hist_add(&pool->stats.overhead, run > res->wall_ms * 1000 ? run - res->wall_ms * 1000 : 0);
 	}
-	pj->slot = NULL;
 	pj->done(pj, res);
+}
+
+/* One side's end; the job's once both sides of an interactive one ended. */
+static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
+{
+	struct pslot *ps = data;
+	struct wb_pool *pool = ps->pool;
+	struct wb_pool_job *pj = ps->running;
+
+	(void)slot;
+	ps->running = NULL;
+	ps->jobs++;
+	pj->slots[ps->side] = NULL;
+	pj->results[ps->side] = res;
+	if (--pj->sides_left == 0)
+		job_finished(pool, pj, pj->job.interactor ? wb_interact_merge(pj->results[WB_SIDE_PROGRAM],
+									      pj->results[WB_SIDE_INTERACTOR])
+							  : res);
 	remove_start(pool);
 	if (ps->state == PS_BUSY)
 		ps->state = PS_IDLE;
@@ -247,14 +267,15 @@ static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 	maybe_closed(pool);
 }
 
-static struct pslot *pick_slot(struct wb_pool *pool)
+/* An idle slot other than not, those with a spare ready first. */
+static struct pslot *pick_slot(struct wb_pool *pool, const struct pslot *not)
 {
 	struct pslot *idle = NULL;
 
 	for (unsigned i = 0; i < pool->cfg.zygotes; i++) {
 		struct pslot *ps = &pool->slots[i];
 
-		if (ps->state != PS_IDLE)
+		if (ps->state != PS_IDLE || ps == not)
 			continue;
 		if (wb_slot_spare_ready(ps->slot))
 			return ps;
@@ -269,16 +290,63 @@ static struct wb_pool_job *job_of(struct wb_fairq_item *it)
 	return it ? (struct wb_pool_job *)((char *)it - offsetof(struct wb_pool_job, item)) : NULL;
 }
 
+static void side_started(struct wb_pool_job *pj, struct pslot *ps, int side)
+{
+	pj->slots[side] = ps;
+	pj->sides_left++;
+	ps->running = pj;
+	ps->side = side;
+	ps->state = PS_BUSY;
+}
+
+/* Both sides at once: the pipes between them exist only while both are
+ * being sent. An interactor that could not be sent is answered XX; the
+ * program, finding its pipes closed, ends in its own time. */
+static int start_sides(struct wb_pool *pool, struct wb_pool_job *pj, struct pslot *ps[WB_SIDES])
+{
+	const struct wb_policy *policy[WB_SIDES] = {pj->policy, pj->ipolicy};
+	const struct wb_job *job[WB_SIDES] = {&pj->job, pj->job.interactor};
+	struct wb_slot_wiring w[WB_SIDES];
+	char why[128];
+	int rc;
+
+	if ((rc = wb_interact_wire(w)) < 0)
+		return rc;
+	for (int i = 0; i < WB_SIDES; i++) {
+		rc = wb_slot_submit(ps[i]->slot, job[i], policy[i], &w[i], pool->cfg.trace, on_done, ps[i]);
+		if (rc == 0) {
+			side_started(pj, ps[i], i);
+		} else if (i == WB_SIDE_INTERACTOR) {
+			snprintf(why, sizeof(why), "sandbox: cannot send the interactor: %s", strerror(-rc));
+			pj->results[i] = xx_result(pool, NULL, why);
+			rc = 0;
+		} else {
+			break;
+		}
+	}
+	wb_interact_unwire(w);
+	return rc;
+}
+
 static void dispatch(struct wb_pool *pool)
 {
 	while (pool->queue.queued && pool->running < pool->cfg.max_jobs) {
-		struct pslot *ps = pick_slot(pool);
-		struct wb_pool_job *pj;
+		struct wb_pool_job *pj = job_of(wb_fairq_peek(&pool->queue));
+		struct pslot *ps[WB_SIDES] = {NULL, NULL};
 		int rc;
 
-		if (!ps || !(pj = job_of(wb_fairq_take(&pool->queue))))
+		/* The next job keeps its turn until it has the slots it needs. */
+		if (!pj || !(ps[0] = pick_slot(pool, NULL)) ||
+		    (pj->job.interactor && !(ps[1] = pick_slot(pool, ps[0]))))
 			return;
-		rc = wb_slot_submit(ps->slot, &pj->job, pj->policy, pool->cfg.trace, on_done, ps);
+		wb_fairq_take(&pool->queue);
+		pj->sides_left = 0;
+		pj->results[0] = pj->results[1] = NULL;
+		if (pj->job.interactor)
+			rc = start_sides(pool, pj, ps);
+		else if ((rc = wb_slot_submit(ps[0]->slot, &pj->job, pj->policy, NULL, pool->cfg.trace, on_done,
+					      ps[0])) == 0)
+			side_started(pj, ps[0], WB_SIDE_PROGRAM);
 		if (rc < 0) {
 			char why[128];
 
@@ -286,10 +354,7 @@ static void dispatch(struct wb_pool *pool)
 			answer_xx(pool, pj, why);
 			continue;
 		}
-		pj->slot = ps;
 		pj->dispatched_ns = wb_clock_now_ns();
-		ps->running = pj;
-		ps->state = PS_BUSY;
 		pool->running++;
 	}
 }
@@ -371,9 +436,11 @@ int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj)
 {
 	if (pool->closing)
 		return -ESHUTDOWN;
+	if (pj->job.interactor && pool->cfg.zygotes < WB_SIDES)
+		return -EXDEV;
 	if (pool->queue.queued >= pool->cfg.queue_max && wb_fairq_unheld(&pool->queue) >= pool->cfg.queue_max)
 		return -EAGAIN;
-	pj->slot = NULL;
+	pj->slots[0] = pj->slots[1] = NULL;
 	pj->cancelled = false;
 	pj->submitted_ns = wb_clock_now_ns();
 	wb_fairq_push(&pool->queue, pj->source, &pj->item);
@@ -389,9 +456,11 @@ void wb_pool_kick(struct wb_pool *pool)
 void wb_pool_cancel(struct wb_pool *pool, struct wb_pool_job *pj)
 {
 	pj->cancelled = true;
-	if (pj->slot)
-		wb_slot_kill_job(pj->slot->slot);
-	else if (wb_fairq_remove(&pool->queue, &pj->item))
+	if (pj->slots[0] || pj->slots[1]) {
+		for (int i = 0; i < WB_SIDES; i++)
+			if (pj->slots[i])
+				wb_slot_kill_job(pj->slots[i]->slot);
+	} else if (wb_fairq_remove(&pool->queue, &pj->item))
 		answer_xx(pool, pj, "cancelled: the client went away");
 }
 

@@ -25,12 +25,16 @@ typedef void (*wb_pool_done_cb)(struct wb_pool_job *pj, struct wb_result *res);
 struct wb_pool_job {
 	struct wb_job job;               /* filled by the caller */
 	const struct wb_policy *policy;
+	const struct wb_policy *ipolicy; /* the interactor's, with job.interactor */
 	wb_pool_done_cb done;
 	void *data;
 	struct wb_fairq_src *source;     /* the client: its jobs run in order, clients in turn */
-	/* Pool's own. */
+	/* Pool's own. An interactive job runs on two slots, one per side
+	 * (manager/interact.h), and is answered when both have ended. */
 	struct wb_fairq_item item;
-	struct pslot *slot;
+	struct pslot *slots[2];          /* per side, NULL once it ended */
+	struct wb_result *results[2];
+	unsigned sides_left;
 	uint64_t submitted_ns;
 	uint64_t dispatched_ns;
 	bool cancelled;
@@ -49,7 +53,8 @@ struct wb_pool_cfg {
 
 int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool **out);
 
-/* 0, -EAGAIN when the queue is full, -ESHUTDOWN when closing. */
+/* 0, -EAGAIN when the queue is full, -ESHUTDOWN when closing, -EXDEV for
+ * an interactive job when the pool has one zygote (it needs two). */
 int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj);
 
 /* Dispatches again: a held job may go now. */

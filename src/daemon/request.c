@@ -71,8 +71,11 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 
 	req_unlink(r);
 	/* Nobody will read what a cancelled job kept. */
-	if (res && !pj->cancelled)
+	if (res && !pj->cancelled) {
 		keep_files(c->srv, &pj->job, res);
+		if (pj->job.interactor && res->interactor)
+			keep_files(c->srv, pj->job.interactor, res->interactor);
+	}
 	c->srv->mem_used -= r->charge;
 	if (!pj->cancelled && res && !c->leaving && !c->closed) {
 		wb_outq_result(&c->out, res);
@@ -100,9 +103,14 @@ static const struct wb_policy *find_policy(const struct wb_server *srv, const ch
 /* What a job may hold in the manager from submission to result: its
  * request (the parsed job and the spec memfd are about as large), both
  * output streams in full, and each copy_out file at its size limit. */
+static uint64_t side_charge_kb(const struct wb_job *job)
+{
+	return 2 * job->limits.output_kb + (uint64_t)job->ncopy_out * job->limits.file_size_kb;
+}
+
 static size_t job_charge(const struct wb_job *job, size_t line_len)
 {
-	uint64_t kb = 2 * job->limits.output_kb + (uint64_t)job->ncopy_out * job->limits.file_size_kb;
+	uint64_t kb = side_charge_kb(job) + (job->interactor ? side_charge_kb(job->interactor) : 0);
 
 	return line_len + sizeof(struct req) + (size_t)(kb > (SIZE_MAX >> 11) ? SIZE_MAX >> 1 : kb << 10);
 }
@@ -110,19 +118,16 @@ static size_t job_charge(const struct wb_job *job, size_t line_len)
 /* Files by ref: found in the store and pinned until the job is answered,
  * so that no eviction takes them from a queued job. 0, or -ENOENT with
  * the first missing entry's index in *missing. */
-static int pin_refs(struct wb_server *srv, struct req *r, size_t *missing)
+static int pin_side(struct wb_server *srv, struct req *r, struct wb_job *job, size_t *missing)
 {
-	struct wb_job *job = &r->pj.job;
-
 	for (size_t i = 0; i < job->nfiles; i++) {
 		struct wb_store_entry *e;
 
 		if (!job->files[i].ref)
 			continue;
 		e = wb_store_find(srv->store, job->files[i].ref);
-		if (!e || r->nrefs == WB_MAX_REFS) {
+		if (!e || r->nrefs == sizeof(r->refs) / sizeof(r->refs[0])) {
 			*missing = i;
-			unpin_refs(srv, r);
 			return -ENOENT;
 		}
 		wb_store_pin(e);
@@ -130,6 +135,39 @@ static int pin_refs(struct wb_server *srv, struct req *r, size_t *missing)
 		job->files[i].ref_fd = wb_store_entry_fd(e);
 	}
 	return 0;
+}
+
+/* Both sides' refs; the error names the first one missing. 0 or -ENOENT
+ * with nothing pinned. */
+static int pin_refs(struct wb_server *srv, struct req *r, char *msg, size_t len)
+{
+	struct wb_job *job = &r->pj.job;
+	size_t missing;
+
+	if (pin_side(srv, r, job, &missing) < 0) {
+		snprintf(msg, len, "invalid job: files[%zu].ref: not in the store", missing);
+	} else if (job->interactor && pin_side(srv, r, job->interactor, &missing) < 0) {
+		snprintf(msg, len, "invalid job: interactor: files[%zu].ref: not in the store", missing);
+	} else {
+		return 0;
+	}
+	unpin_refs(srv, r);
+	return -ENOENT;
+}
+
+/* The policies of both sides, by name; NULL message when both are known
+ * and the job may run here. */
+static const char *check_sides(struct wb_server *srv, struct wb_pool_job *pj)
+{
+	if (!(pj->policy = find_policy(srv, pj->job.policy)))
+		return "invalid job: policy: no such policy";
+	if (pj->job.network)
+		return "invalid job: network: this daemon runs jobs without network";
+	if (!pj->job.interactor)
+		return NULL;
+	if (!(pj->ipolicy = find_policy(srv, pj->job.interactor->policy)))
+		return "invalid job: interactor: policy: no such policy";
+	return NULL;
 }
 
 /* A job answered without running: the error, its pins and memory gone. */
@@ -145,7 +183,7 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 {
 	struct req *r = calloc(1, sizeof(*r));
 	char err[WB_ERR_LEN], msg[WB_ERR_LEN + 32];
-	size_t missing;
+	const char *error;
 	int rc;
 
 	if (!r) {
@@ -162,22 +200,22 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		free(r);
 		return;
 	}
-	r->pj.policy = find_policy(c->srv, r->pj.job.policy);
-	if (!r->pj.policy || r->pj.job.network) {
-		refuse(c, r, r->pj.policy ? "invalid job: network: this daemon runs jobs without network"
-					  : "invalid job: policy: no such policy");
+	if ((error = check_sides(c->srv, &r->pj))) {
+		refuse(c, r, error);
 		return;
 	}
 	/* Each stream's output is held whole until the result is written:
 	 * the daemon's cap keeps one job from taking gigabytes. */
-	if (r->pj.job.limits.output_kb > c->srv->cfg.max_output_kb) {
-		snprintf(msg, sizeof(msg), "invalid job: limits.output_kb: at most %llu in this daemon "
-			 "(warmbox serve --max-output)", (unsigned long long)c->srv->cfg.max_output_kb);
+	if (r->pj.job.limits.output_kb > c->srv->cfg.max_output_kb ||
+	    (r->pj.job.interactor && r->pj.job.interactor->limits.output_kb > c->srv->cfg.max_output_kb)) {
+		snprintf(msg, sizeof(msg), "invalid job: %slimits.output_kb: at most %llu in this daemon "
+			 "(warmbox serve --max-output)",
+			 r->pj.job.limits.output_kb > c->srv->cfg.max_output_kb ? "" : "interactor: ",
+			 (unsigned long long)c->srv->cfg.max_output_kb);
 		refuse(c, r, msg);
 		return;
 	}
-	if (pin_refs(c->srv, r, &missing) < 0) {
-		snprintf(msg, sizeof(msg), "invalid job: files[%zu].ref: not in the store", missing);
+	if (pin_refs(c->srv, r, msg, sizeof(msg)) < 0) {
 		refuse(c, r, msg);
 		return;
 	}
@@ -209,7 +247,10 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 	if (rc < 0) {
 		req_unlink(r);
 		c->srv->mem_used -= r->charge;
-		refuse(c, r, rc == -EAGAIN ? "queue full: try again later" : "the daemon is shutting down");
+		refuse(c, r, rc == -EAGAIN ? "queue full: try again later"
+			     : rc == -EXDEV ? "invalid job: interactor: needs two zygotes, one per side, "
+					      "and this daemon has one (warmbox serve --zygotes)"
+			     : "the daemon is shutting down");
 	}
 }
 

@@ -20,7 +20,7 @@ struct req {
 	struct wb_pool_job pj;
 	struct conn *conn;
 	size_t charge;           /* its share of the memory budget until done */
-	struct wb_store_entry *refs[WB_MAX_REFS]; /* its files by ref, pinned */
+	struct wb_store_entry *refs[2 * WB_MAX_REFS]; /* its files by ref, both sides', pinned */
 	size_t nrefs;
 	struct req *prev, *next;
 };

@@ -163,6 +163,7 @@ static int start_program(struct job *j)
 		.handoff = sp[1], .limits = &j->msg.limits,
 		.nproc_extra = j->msg.nproc_extra,
 		.bpf = j->spec.bpf, .bpf_len = j->spec.bpf_len, .trace = j->res.trace,
+		.ignore_sigpipe = j->msg.flags & WB_JOB_INTERACTIVE, .cpu = j->msg.cpu,
 	};
 	j->start_ns = wb_clock_now_ns();
 	/* Sharing our memory until execve spares copying the page tables

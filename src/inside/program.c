@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -33,18 +34,38 @@ static _Noreturn void fail(int stage, int err)
 	_exit(127);
 }
 
-static void reset_signals(void)
+static void reset_signals(bool ignore_sigpipe)
 {
 	sigset_t none;
-	struct sigaction dfl;
+	struct sigaction dfl, ign;
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &dfl, NULL);
+	/* Kept across execve: a side whose peer has ended sees EPIPE. */
+	if (ignore_sigpipe) {
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &ign, NULL);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Both sides of an interactive job on one CPU: a ping-pong across two
+ * CPUs pays a cross-CPU wakeup per message (bench/README.md,
+ * "Interactive"). A hint only: a CPU we may not use changes nothing. */
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* Moves stdin/stdout/stderr/handoff to 0/1/2/3 and closes everything else. */
@@ -150,7 +171,8 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	 * reaches nobody's terminal, and kill(0) stays inside the job. */
 	if (setsid() < 0)
 		fail(WB_STAGE_FDS, errno);
-	reset_signals();
+	reset_signals(x->ignore_sigpipe);
+	pin_cpu(x->cpu);
 	if ((rc = setup_fds(x)) < 0)
 		fail(WB_STAGE_FDS, -rc);
 	report_fd = WB_POLICY_HANDOFF_FD;

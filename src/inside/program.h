@@ -33,6 +33,8 @@ struct wb_exec {
 	const struct sock_filter *bpf;
 	size_t bpf_len;
 	uint64_t *trace;         /* WB_TRACE_POINTS stamps, in the job init's memory */
+	bool ignore_sigpipe;     /* an interactive job's side (wire.h WB_JOB_INTERACTIVE) */
+	int cpu;                 /* pinned there, -1: anywhere */
 };
 
 /* Never returns: execs the program or reports a wb_handoff and _exits 127.

@@ -64,9 +64,11 @@ static void run_handle_closed(uv_handle_t *h)
 		free(r);
 }
 
-/* The polls on the report socket, stdout and stderr: opened in this order
- * by init_run_handles, which counts them in r->polls; the guard timer is
+/* The polls on the report socket, stdout and stderr: opened by
+ * init_run_handles, which marks each in r->polls (stdout's is not when it
+ * is wired to the other side of an interactive job); the guard timer is
  * opened first and always. */
+#define RUN_POLLS 3
 static uv_poll_t *run_poll(struct run *r, int i)
 {
 	return i == 0 ? &r->sock_poll : i == 1 ? &r->out_poll : &r->err_poll;
@@ -76,10 +78,13 @@ static uv_poll_t *run_poll(struct run *r, int i)
  * with the last one (run_handle_closed). */
 static void close_run_handles(struct run *r)
 {
-	r->handles = 1 + r->polls;
+	r->handles = 1;
+	for (int i = 0; i < RUN_POLLS; i++)
+		r->handles += (r->polls >> i) & 1;
 	uv_close((uv_handle_t *)&r->guard, run_handle_closed);
-	for (int i = 0; i < r->polls; i++)
-		uv_close((uv_handle_t *)run_poll(r, i), run_handle_closed);
+	for (int i = 0; i < RUN_POLLS; i++)
+		if (r->polls & (1u << i))
+			uv_close((uv_handle_t *)run_poll(r, i), run_handle_closed);
 }
 
 void run_finish(struct run *r)
@@ -93,7 +98,8 @@ void run_finish(struct run *r)
 	build_result(r);
 	close_run_handles(r);
 	close(r->sock);
-	close(r->out_fd);
+	if (r->out_fd >= 0)
+		close(r->out_fd);
 	close(r->err_fd);
 	if (r->copy_fd >= 0)
 		close(r->copy_fd);
@@ -249,23 +255,28 @@ static int open_stdin(const struct wb_job *job)
 /* Before the job is sent: a job nobody can watch must not start. */
 static int init_run_handles(struct run *r, uv_loop_t *loop)
 {
-	const int fds[3] = {r->sock, r->out_fd, r->err_fd};
+	const int fds[RUN_POLLS] = {r->sock, r->out_fd, r->err_fd};
 	int rc;
 
 	r->guard.data = r;
 	uv_timer_init(loop, &r->guard);
 	r->opened = true;
-	for (r->polls = 0; r->polls < 3; r->polls++) {
-		if ((rc = uv_poll_init(loop, run_poll(r, r->polls), fds[r->polls])) < 0)
+	for (int i = 0; i < RUN_POLLS; i++) {
+		if (fds[i] < 0)
+			continue;
+		if ((rc = uv_poll_init(loop, run_poll(r, i), fds[i])) < 0)
 			return rc;
-		run_poll(r, r->polls)->data = r;
+		run_poll(r, i)->data = r;
+		r->polls |= 1u << i;
 	}
 	return 0;
 }
+
 static void start_watching(struct run *r)
 {
 	uv_poll_start(&r->sock_poll, UV_READABLE | UV_DISCONNECT, on_report);
-	uv_poll_start(&r->out_poll, UV_READABLE | UV_DISCONNECT, on_output);
+	if (r->out_fd >= 0)
+		uv_poll_start(&r->out_poll, UV_READABLE | UV_DISCONNECT, on_output);
 	uv_poll_start(&r->err_poll, UV_READABLE | UV_DISCONNECT, on_output);
 	uv_timer_start(&r->guard, on_guard, r->job->limits.wall_ms + GUARD_MS, 0);
 }
@@ -273,9 +284,9 @@ static void start_watching(struct run *r)
 _Static_assert(WB_JOBFD_FIXED + 1 + WB_MAX_REFS <= WB_FDPASS_MAX, "a job's descriptors fit one message");
 
 int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_policy *policy,
-		   bool trace, wb_slot_done_cb done, void *data)
+		   const struct wb_slot_wiring *wiring, bool trace, wb_slot_done_cb done, void *data)
 {
-	struct wb_msg_job msg = {.type = WB_MSG_JOB};
+	struct wb_msg_job msg = {.type = WB_MSG_JOB, .cpu = wiring ? wiring->cpu : -1};
 	int fds[WB_FDPASS_MAX], sp[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
 	int spec = -1, in = -1, rc;
 	size_t nfds = 0, spec_len = 0;
@@ -294,14 +305,15 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 		goto fail;
 	if ((rc = spec = wb_wire_encode(job, policy, &spec_len)) < 0)
 		goto fail;
-	if ((rc = in = open_stdin(job)) < 0)
+	if (!wiring && (rc = in = open_stdin(job)) < 0)
 		goto fail;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) < 0 ||
-	    pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+	    (!wiring && pipe2(out, O_CLOEXEC) < 0) || pipe2(err, O_CLOEXEC) < 0) {
 		rc = -errno;
 		goto fail;
 	}
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	if (!wiring)
+		fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
 	/* The job init's end blocks; ours is polled. */
 	fcntl(sp[1], F_SETFL, 0);
@@ -310,11 +322,11 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	msg.nproc_extra = geteuid() == 0 ? 0 : ROOTLESS_HELPERS;
 	msg.cpu_base_ns = r->cpu_base;
 	msg.spec_len = spec_len;
-	msg.flags = policy->learn ? WB_JOB_LEARN : 0;
+	msg.flags = (policy->learn ? WB_JOB_LEARN : 0) | (wiring ? WB_JOB_INTERACTIVE : 0);
 	fds[nfds++] = spec;
 	fds[nfds++] = sp[1];
-	fds[nfds++] = in;
-	fds[nfds++] = out[1];
+	fds[nfds++] = wiring ? wiring->in_fd : in;
+	fds[nfds++] = wiring ? wiring->out_fd : out[1];
 	fds[nfds++] = err[1];
 	if (r->cgs) {
 		msg.flags |= WB_JOB_CPU_FD;
@@ -327,6 +339,7 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 			fds[nfds++] = job->files[i].ref_fd;
 	r->sock = sp[0];
 	r->out_fd = out[0];
+	r->out_eof = r->out_fd < 0;
 	r->err_fd = err[0];
 	if ((rc = init_run_handles(r, s->loop)) == 0) {
 		r->sent_ns = msg.sent_ns = wb_clock_now_ns();

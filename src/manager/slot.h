@@ -32,10 +32,19 @@ typedef void (*wb_slot_done_cb)(struct wb_slot *slot, struct wb_result *res, voi
 int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_cb cb, void *data,
 		  struct wb_slot **out, char *err, size_t errlen);
 
+/* One side of an interactive job (SPEC "Interactive jobs"): it reads in_fd
+ * and writes out_fd, the other side's pipe ends, instead of the job's stdin
+ * and the manager's stdout pipe; cpu is where it runs (-1: anywhere). The
+ * caller keeps its descriptors and closes them once both sides are sent. */
+struct wb_slot_wiring {
+	int in_fd, out_fd;
+	int cpu;
+};
+
 /* Sends a job to a warm slot; done is called exactly once. The job and
- * policy must outlive the call to done. */
+ * policy must outlive the call to done. wiring is NULL for a plain job. */
 int wb_slot_submit(struct wb_slot *slot, const struct wb_job *job, const struct wb_policy *policy,
-		   bool trace, wb_slot_done_cb done, void *data);
+		   const struct wb_slot_wiring *wiring, bool trace, wb_slot_done_cb done, void *data);
 
 /* Ends the job in flight now (its result still comes, through done). */
 void wb_slot_kill_job(struct wb_slot *slot);

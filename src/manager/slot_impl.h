@@ -21,11 +21,11 @@ struct run {
 	uint64_t sent_ns;
 	uint64_t cpu_base;
 	struct wb_cgroup_slot *cgs;  /* this job's cgroup (the run's to close), NULL for rlimit */
-	int sock, out_fd, err_fd;
+	int sock, out_fd, err_fd; /* out_fd -1: stdout wired to an interactive job's other side */
 	uv_poll_t sock_poll, out_poll, err_poll;
 	uv_timer_t guard;
 	bool opened;             /* the guard timer is initialised */
-	int polls;               /* polls initialised (run.c's run_poll order) */
+	unsigned polls;          /* bit i: run_poll(i) initialised */
 	int handles;             /* of those, not yet closed */
 	bool sock_eof, out_eof, err_eof, kill_sent, finished;
 	bool got_result;

@@ -71,6 +71,9 @@ struct wb_msg_cgroup {
 
 #define WB_JOB_CPU_FD 0x2u       /* a cgroup CPU usage fd follows the std fds */
 #define WB_JOB_LEARN 0x4u        /* warmbox learn: answer and count every notification */
+/* One side of an interactive job: SIGPIPE ignored, so that writing to a
+ * side that has ended gives EPIPE (SPEC "Interactive jobs"). */
+#define WB_JOB_INTERACTIVE 0x8u
 
 /* Descriptors of WB_MSG_JOB, in this order; then the CPU usage file
  * (WB_JOB_CPU_FD), then one per file by ref, in the files' order. */
@@ -85,6 +88,8 @@ struct wb_msg_job {
 	uint64_t cpu_base_ns;    /* cgroup CPU usage before the job */
 	uint64_t sent_ns;        /* CLOCK_MONOTONIC at send, for --trace */
 	uint64_t spec_len;
+	int32_t cpu;             /* the CPU the program runs on, -1: any */
+	uint32_t pad;
 };
 
 /* Points on a job's critical path, stamped with CLOCK_MONOTONIC by the job

@@ -65,7 +65,7 @@ static int run_sh(struct ctx *c, const char *script, uint64_t procs, bool trace)
 	    wb_strv_push(&c->job.argv, &c->job.argc, script) < 0)
 		return -1;
 	c->res = NULL;
-	rc = wb_slot_submit(c->slot, &c->job, &c->policy, trace, on_done, c);
+	rc = wb_slot_submit(c->slot, &c->job, &c->policy, NULL, trace, on_done, c);
 	if (rc < 0)
 		return rc;
 	uv_run(&c->loop, UV_RUN_DEFAULT);
