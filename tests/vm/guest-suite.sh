@@ -43,11 +43,13 @@ tap() { # tap OK DESC
 
 # The tests each shape runs (ctest -R): those whose outcome depends on the
 # cgroup (figures, verdicts, pids, the zygote's life, the daemon, the
-# hostile isolation checks of the daemon) and the leftovers check. Under
-# TCG a process start costs about 100 times what it costs natively, so the
-# rest (the languages, the 700-probe dangerous.sh, badinput, features, the
-# fork-heavy isolation.sh, the soak) stays on the host, where it runs in
-# full; what differs there from here is the cgroup, and that is covered.
+# hostile isolation checks of the daemon, an interactive job's two
+# sandboxes) and the leftovers check. Under TCG a process start costs about
+# 100 times what it costs natively, so the rest (the languages, the
+# 700-probe dangerous.sh, badinput, features, the fork-heavy isolation.sh,
+# the soak, the interactive 1 MiB exchange) stays on the host, where it
+# runs in full; what differs there from here is the cgroup, and that is
+# covered.
 shape_tests() {
 	if [ "$tier" = figures ]; then
 		case $1 in
@@ -57,9 +59,9 @@ shape_tests() {
 		return
 	fi
 	case $1 in
-	root-delegated) echo '^(sandbox_(zygote_reuse|leftovers)|sandbox_(accuracy|status|threads|learn)\.[a-z0-9_]+)$' ;;
+	root-delegated) echo '^(sandbox_(zygote_reuse|leftovers)|sandbox_(accuracy|status|threads|learn)\.[a-z0-9_]+|sandbox_interactive\.(accepted|close_early|program_tl))$' ;;
 	root-shared) echo '^(sandbox_leftovers|sandbox_accuracy\.[a-z0-9_]+)$' ;;
-	rootless-*) echo '^(sandbox_leftovers|rootless_zygote_reuse|rootless_(accuracy|status|threads)\.[a-z0-9_]+)$' ;;
+	rootless-*) echo '^(sandbox_leftovers|rootless_zygote_reuse|rootless_(accuracy|status|threads)\.[a-z0-9_]+|rootless_interactive\.(accepted|close_early|program_tl))$' ;;
 	esac
 }
 # shape_daemon_scripts SHAPE: the daemon tests (tests/daemon/) a shape runs,
