@@ -18,6 +18,9 @@
 #            the same job, as JSON with the artifact in files, to a
 #            `warmbox serve --zygotes 2` started once for the whole run:
 #            a warm zygote, plus the client's own start and connect.
+#   ref      the same, the artifact's files by ref: put into the daemon's
+#            store once before the runs (SPEC "File store"), as a judge
+#            sends a compiled submission to every test.
 # bare goes first in odd rounds, warmbox in even ones. Every run must print
 # "hello" (and warmbox's result be OK); failed runs are left out of the
 # figures, counted, and the first failing result of each language is shown.
@@ -188,6 +191,16 @@ trap 'kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; rm -rf "$tmp
 for _ in $(seq 100); do [ -S "$tmp/sock" ] && break; sleep 0.05; done
 [ -S "$tmp/sock" ] || die "warmbox serve did not start: $(cat "$tmp/serve.log")"
 say "    daemon:  warmbox submit --socket SOCK JOB (the job as JSON, to warmbox serve --zygotes 2)"
+# The same jobs with each file by ref, put once now.
+for l in "${langs[@]}"; do
+	cp "$tmp/$l.job" "$tmp/$l.refjob"
+	for f in ${files[$l]}; do
+		ref=$("$WARMBOX" put --socket "$tmp/sock" "$tmp/$l/$f") || die "warmbox put $l/$f failed"
+		jq -c --arg p "$f" --arg r "$ref" '.files |= map(if .path == $p then {path, mode, ref: $r} else . end)' \
+			"$tmp/$l.refjob" >"$tmp/$l.refjob1" && mv "$tmp/$l.refjob1" "$tmp/$l.refjob"
+	done
+done
+say "    ref:     warmbox submit --socket SOCK JOB (the same, its files by ref, put once before the runs)"
 
 # ---- the runs --------------------------------------------------------------
 # Per language: $tmp/L.bare (us), $tmp/L.wb (us, wall_ms, memory_kb), one
@@ -237,15 +250,16 @@ run_wb() { # LANG COUNT
 	fi
 }
 
-run_daemon() { # LANG COUNT
-	local l=$1 count=$2 t code r
-	read -r t code < <("$TIMEIT" -o "$tmp/out" -- "$WARMBOX" submit --socket "$tmp/sock" "$tmp/$l.job" || true)
+run_daemon() { # LANG COUNT [ref]
+	local l=$1 count=$2 t code r job=$tmp/$1.job out=$tmp/$1.dm
+	[ "${3:-}" != ref ] || { job=$tmp/$l.refjob; out=$tmp/$l.rf; }
+	read -r t code < <("$TIMEIT" -o "$tmp/out" -- "$WARMBOX" submit --socket "$tmp/sock" "$job" || true)
 	r=$(jq -r '[.status, (.stdout == "hello\n"), .wall_ms, .memory_kb] | @tsv' "$tmp/out" 2>/dev/null || true)
 	read -r st okout wall mem <<<"$r"
 	if [ "$code" = 0 ] && [ "${st:-}" = OK ] && [ "${okout:-}" = true ]; then
-		[ "$count" = 0 ] || echo "$t $wall $mem" >>"$tmp/$l.dm"
+		[ "$count" = 0 ] || echo "$t $wall $mem" >>"$out"
 	else
-		fail "$l" "warmbox submit (exit status $code)" "$tmp/out"
+		fail "$l" "warmbox submit${3:+ by ref} (exit status $code)" "$tmp/out"
 	fi
 }
 
@@ -256,9 +270,9 @@ for ((i = 1; i <= total; i++)); do
 	printf 'bench_lang.sh: round %d/%d%s\n' "$i" "$total" "$([ $count = 1 ] || echo ' (warm-up)')" >&2
 	for l in "${langs[@]}"; do
 		if ((i % 2)); then
-			run_bare "$l" $count; run_wb "$l" $count; run_daemon "$l" $count
+			run_bare "$l" $count; run_wb "$l" $count; run_daemon "$l" $count; run_daemon "$l" $count ref
 		else
-			run_daemon "$l" $count; run_wb "$l" $count; run_bare "$l" $count
+			run_daemon "$l" $count ref; run_daemon "$l" $count; run_wb "$l" $count; run_bare "$l" $count
 		fi
 	done
 done
@@ -280,9 +294,11 @@ say ""
 say "wall time per run, milliseconds (nearest-rank percentiles over the OK runs)"
 say "  bare: fork -> waitpid of the command; warmbox run: fork -> waitpid of the whole"
 say "  \`warmbox run\` (manager, one zygote, the job, teardown); inside: the result's wall_ms;"
-say "  daemon: fork -> waitpid of \`warmbox submit\` of the job to a warm \`warmbox serve\`"
-hdr=$(printf '  %-7s %5s %9s %9s %9s %9s %9s %9s %8s %8s %9s %9s %9s' \
-	lang ok bare_p50 bare_p90 run_p50 run_p90 dmn_p50 dmn_p90 in_p50 in_p90 run/bare dmn/bare mem_kb_p50)
+say "  daemon: fork -> waitpid of \`warmbox submit\` of the job to a warm \`warmbox serve\`;"
+say "  ref: the same with the job's files by ref"
+hdr=$(printf '  %-7s %5s %9s %9s %9s %9s %9s %9s %9s %9s %8s %8s %9s %9s %9s %9s' \
+	lang ok bare_p50 bare_p90 run_p50 run_p90 dmn_p50 dmn_p90 ref_p50 ref_p90 in_p50 in_p90 run/bare dmn/bare \
+	ref/bare mem_kb_p50)
 say "$hdr"
 failed=0
 for l in "${langs[@]}"; do
@@ -291,14 +307,17 @@ for l in "${langs[@]}"; do
 	read -r _ ip50 ip90 < <(stats "$tmp/$l.wb" 2)
 	read -r _ mp50 _ < <(stats "$tmp/$l.wb" 3)
 	read -r nd dp50 dp90 < <(stats "$tmp/$l.dm" 1)
-	ratio=- dratio=-
+	read -r nr rp50 rp90 < <(stats "$tmp/$l.rf" 1)
+	ratio=- dratio=- rratio=-
 	[ "$bp50" = - ] || [ "$wp50" = - ] || ratio=$(awk -v a="$wp50" -v b="$bp50" 'BEGIN { printf "%.1f", a / b }')
 	[ "$bp50" = - ] || [ "$dp50" = - ] || dratio=$(awk -v a="$dp50" -v b="$bp50" 'BEGIN { printf "%.2f", a / b }')
+	[ "$bp50" = - ] || [ "$rp50" = - ] || rratio=$(awk -v a="$rp50" -v b="$bp50" 'BEGIN { printf "%.2f", a / b }')
 	ok=$((nb < nw ? nb : nw))
 	ok=$((ok < nd ? ok : nd))
-	line=$(printf '  %-7s %5s %9s %9s %9s %9s %9s %9s %8s %8s %9s %9s %9s' "$l" "$ok/$runs" \
+	ok=$((ok < nr ? ok : nr))
+	line=$(printf '  %-7s %5s %9s %9s %9s %9s %9s %9s %9s %9s %8s %8s %9s %9s %9s %9s' "$l" "$ok/$runs" \
 		"$(ms "$bp50")" "$(ms "$bp90")" "$(ms "$wp50")" "$(ms "$wp90")" "$(ms "$dp50")" "$(ms "$dp90")" \
-		"$ip50" "$ip90" "$ratio" "$dratio" "$mp50")
+		"$(ms "$rp50")" "$(ms "$rp90")" "$ip50" "$ip90" "$ratio" "$dratio" "$rratio" "$mp50")
 	say "$line"
 	[ ! -e "$tmp/$l.fail" ] || failed=1
 done
