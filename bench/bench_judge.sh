@@ -47,7 +47,7 @@ cleanup() {
 		kill "$serve_pid" 2>/dev/null || true
 		wait "$serve_pid" 2>/dev/null || true
 	fi
-	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -175,7 +175,7 @@ for ((r = 0; r < rounds; r++)); do
 		else
 			say "round $r: $way gave a wrong answer or none; not counted"
 		fi
-		[ -n "${KEEP_TMP:-}" ] || rm -rf "$d"
+		rm -rf "$d"
 	done
 	echo "bench_judge.sh: round $((r + 1))/$rounds" >&2
 done
