@@ -24,6 +24,7 @@
  * to FILE (default bench/results/interactive-YYYYmmdd-HHMMSS.txt).
  */
 #include "benchlib.h"
+#include "core/base64.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -188,27 +189,6 @@ static double run_bare(int rounds, int cpu_client, int cpu_server, struct side_i
 
 /* ---- the warmbox job --------------------------------------------------- */
 
-static char *base64(const unsigned char *d, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = bench_xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)d[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)d[i + 1] << 8;
-		if (i + 2 < n)
-			v |= d[i + 2];
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < n ? tab[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
-}
-
 static char *read_whole(int fd, size_t *len)
 {
 	struct stat st;
@@ -240,7 +220,9 @@ static int make_job(const char *interact, int rounds)
 		bench_die_errno(interact);
 	bin = read_whole(fd, &n);
 	close(fd);
-	b64 = base64((const unsigned char *)bin, n);
+	b64 = wb_base64_encode((const unsigned char *)bin, n);
+	if (!b64)
+		bench_die("out of memory");
 	snprintf(fmt, sizeof(fmt), "{%s,\"interactor\":{%s}}\n", side, side);
 	len = asprintf(&text, fmt, "client", rounds, b64, "server", rounds, b64);
 	if (len < 0)
