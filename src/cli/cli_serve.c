@@ -47,6 +47,7 @@ void wb_cli_serve_usage(FILE *f)
 	fputs("usage: warmbox serve [OPTIONS]\n"
 	      "  --socket PATH       Unix socket (default $XDG_RUNTIME_DIR/warmbox.sock, as root /run/warmbox.sock)\n"
 	      "  --listen HOST:PORT  also listen on TCP (PORT alone: 127.0.0.1)\n"
+	      "  --metrics HOST:PORT Prometheus metrics at GET /metrics over HTTP (PORT alone: 127.0.0.1)\n"
 	      "  --zygotes N         warm zygotes (default: number of CPUs)\n"
 	      "  --jobs N            jobs at once (default: number of CPUs, at most --zygotes)\n"
 	      "  --queue N           jobs waiting beyond that (default 1024); more are refused\n"
@@ -222,6 +223,7 @@ int wb_cli_serve(int argc, char **argv)
 		{"max-connections", required_argument, NULL, 'c'}, {"idle-timeout", required_argument, NULL, 'I'},
 		{"write-timeout", required_argument, NULL, 'W'}, {"stop-timeout", required_argument, NULL, 'S'},
 		{"log-level", required_argument, NULL, 'L'}, {"trace", no_argument, NULL, 't'},
+		{"metrics", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -249,6 +251,7 @@ int wb_cli_serve(int argc, char **argv)
 		switch (opt) {
 		case 's': socket_path = optarg; break;
 		case 'l': scfg.listen = optarg; break;
+		case 'P': scfg.metrics = optarg; break;
 		case 'p': policies_dir = optarg; break;
 		case 't': pcfg.trace = true; break;
 		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes, 1) < 0) return WB_EXIT_USAGE; break;

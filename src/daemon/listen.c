@@ -1,5 +1,5 @@
 /* listen.c: the daemon's listeners: the Unix socket (a stale one from a
- * dead daemon removed, a live one's refused) and TCP. */
+ * dead daemon removed, a live one's refused), TCP, and GET /metrics. */
 #include "daemon/server_impl.h"
 
 #include <errno.h>
@@ -11,7 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/prom.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/store.h"
 
 /* A socket file left by a daemon that died is removed; one a live daemon
  * answers on is not ours to take. */
@@ -70,20 +73,19 @@ int server_listen_unix(struct wb_server *srv, const char *path, char *err, size_
 }
 
 /* HOST:PORT, [IPv6]:PORT, or PORT alone (loopback). */
-int server_listen_tcp(struct wb_server *srv, const char *spec, char *err, size_t errlen)
+/* HOST:PORT (IPv4, [IPv6]) or PORT alone (127.0.0.1). 0 or -EINVAL. */
+static int parse_hostport(const char *spec, struct sockaddr_storage *sa)
 {
 	char host[128] = "127.0.0.1";
 	const char *colon = strrchr(spec, ':');
-	struct sockaddr_storage sa;
 	char *end;
 	long port;
-	int rc;
 
 	if (colon) {
 		size_t hlen = (size_t)(colon - spec);
 
 		if (hlen >= sizeof(host))
-			goto bad;
+			return -EINVAL;
 		memcpy(host, spec, hlen);
 		host[hlen] = '\0';
 		if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
@@ -93,10 +95,23 @@ int server_listen_tcp(struct wb_server *srv, const char *spec, char *err, size_t
 	}
 	port = strtol(colon ? colon + 1 : spec, &end, 10);
 	if (*end || port <= 0 || port > 65535)
-		goto bad;
-	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&sa) != 0 &&
-	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&sa) != 0)
-		goto bad;
+		return -EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)sa) != 0 &&
+	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)sa) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+int server_listen_tcp(struct wb_server *srv, const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	int rc;
+
+	if (parse_hostport(spec, &sa) < 0) {
+		snprintf(err, errlen, "--listen %s: expected HOST:PORT (IPv4, [IPv6]) or PORT", spec);
+		return -EINVAL;
+	}
 	uv_tcp_init(srv->loop, &srv->tcp_h);
 	srv->tcp_h.data = srv;
 	srv->has_tcp = true;
@@ -107,14 +122,57 @@ int server_listen_tcp(struct wb_server *srv, const char *spec, char *err, size_t
 		return rc;
 	}
 	return 0;
-bad:
-	snprintf(err, errlen, "--listen %s: expected HOST:PORT (IPv4, [IPv6]) or PORT", spec);
-	return -EINVAL;
+}
+
+/* The figures of one scrape (SPEC "Metrics"), taken on the loop. */
+static int render_metrics(void *data, struct wb_buf *out)
+{
+	struct wb_server *srv = data;
+	struct wb_pool_state st;
+	struct wb_store_stats store;
+	struct wb_prom_in in;
+
+	wb_pool_state(srv->pool, &st);
+	wb_store_stats(srv->store, &store);
+	/* The states partition the zygotes: one between jobs whose next spare
+	 * is not ready yet is counted as starting, as it cannot start a job
+	 * at once. */
+	in = (struct wb_prom_in){.stats = wb_pool_stats(srv->pool), .warm = st.warm, .busy = st.busy,
+				 .starting = st.zygotes - st.warm - st.busy, .queued = st.queued,
+				 .connections = srv->nconns, .has_store = true, .store_bytes = store.bytes};
+	return wb_prom_render(&in, out);
+}
+
+int server_listen_metrics(struct wb_server *srv, const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	char why[128];
+	int rc;
+
+	if (parse_hostport(spec, &sa) < 0) {
+		snprintf(err, errlen, "--metrics %s: expected HOST:PORT (IPv4, [IPv6]) or PORT", spec);
+		return -EINVAL;
+	}
+	if ((rc = wb_metrics_start(srv->loop, (struct sockaddr *)&sa, render_metrics, srv, &srv->metrics, why,
+				   sizeof(why))) < 0) {
+		snprintf(err, errlen, "--metrics %s: %s", spec, why);
+		return rc;
+	}
+	srv->handles++;
+	return 0;
 }
 
 static void on_listener_closed(uv_handle_t *h)
 {
 	struct wb_server *srv = h->data;
+
+	srv->handles--;
+	server_maybe_free(srv);
+}
+
+static void on_metrics_closed(void *data)
+{
+	struct wb_server *srv = data;
 
 	srv->handles--;
 	server_maybe_free(srv);
@@ -129,4 +187,8 @@ void wb_server_stop_accepting(struct wb_server *srv)
 	}
 	if (srv->has_tcp && !uv_is_closing((uv_handle_t *)&srv->tcp_h))
 		uv_close((uv_handle_t *)&srv->tcp_h, on_listener_closed);
+	if (srv->metrics) {
+		wb_metrics_close(srv->metrics, on_metrics_closed, srv);
+		srv->metrics = NULL;
+	}
 }

@@ -171,9 +171,9 @@ static const char *check_sides(struct wb_server *srv, struct wb_pool_job *pj)
 }
 
 /* A job answered without running: the error, its pins and memory gone. */
-static void refuse(struct conn *c, struct req *r, const char *error)
+static void refuse(struct conn *c, struct req *r, const char *error, enum wb_reject why)
 {
-	conn_reject(c, r->pj.job.id, error);
+	conn_reject(c, r->pj.job.id, error, why);
 	unpin_refs(c->srv, r);
 	wb_job_free(&r->pj.job);
 	free(r);
@@ -195,13 +195,13 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		char *id = wb_job_peek_id(line, len);
 
 		snprintf(msg, sizeof(msg), "invalid job: %s", err);
-		conn_reject(c, id, msg);
+		conn_reject(c, id, msg, WB_REJECT_INVALID);
 		free(id);
 		free(r);
 		return;
 	}
 	if ((error = check_sides(c->srv, &r->pj))) {
-		refuse(c, r, error);
+		refuse(c, r, error, WB_REJECT_INVALID);
 		return;
 	}
 	/* Each stream's output is held whole until the result is written:
@@ -212,11 +212,11 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 			 "(warmbox serve --max-output)",
 			 r->pj.job.limits.output_kb > c->srv->cfg.max_output_kb ? "" : "interactor: ",
 			 (unsigned long long)c->srv->cfg.max_output_kb);
-		refuse(c, r, msg);
+		refuse(c, r, msg, WB_REJECT_INVALID);
 		return;
 	}
 	if (pin_refs(c->srv, r, msg, sizeof(msg)) < 0) {
-		refuse(c, r, msg);
+		refuse(c, r, msg, WB_REJECT_INVALID);
 		return;
 	}
 	/* Its request, and room for all the output and files it may bring
@@ -226,12 +226,12 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		snprintf(msg, sizeof(msg), "invalid job: needs %zu MiB of the daemon's memory (the request, "
 			 "output_kb twice, file_size_kb per copy_out) and --max-memory is %zu MiB",
 			 r->charge >> 20, c->srv->cfg.max_memory >> 20);
-		refuse(c, r, msg);
+		refuse(c, r, msg, WB_REJECT_INVALID);
 		return;
 	}
 	if (c->srv->mem_used + r->charge > c->srv->cfg.max_memory) {
 		server_log_refusal(c->srv, REFUSE_MEMORY, "a job was refused: " MEMORY_FULL);
-		refuse(c, r, MEMORY_FULL);
+		refuse(c, r, MEMORY_FULL, WB_REJECT_MEMORY);
 		return;
 	}
 	c->srv->mem_used += r->charge;
@@ -247,10 +247,13 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 	if (rc < 0) {
 		req_unlink(r);
 		c->srv->mem_used -= r->charge;
-		refuse(c, r, rc == -EAGAIN ? "queue full: try again later"
-			     : rc == -EXDEV ? "invalid job: interactor: needs two zygotes, one per side, "
-					      "and this daemon has one (warmbox serve --zygotes)"
-			     : "the daemon is shutting down");
+		if (rc == -EAGAIN)
+			refuse(c, r, "queue full: try again later", WB_REJECT_QUEUE_FULL);
+		else if (rc == -EXDEV)
+			refuse(c, r, "invalid job: interactor: needs two zygotes, one per side, and this daemon has one "
+			       "(warmbox serve --zygotes)", WB_REJECT_INVALID);
+		else
+			refuse(c, r, "the daemon is shutting down", WB_REJECT_SHUTDOWN);
 	}
 }
 

@@ -88,10 +88,10 @@ void conn_send_line(struct conn *c, const char *text)
 }
 
 /* A request we answer without running it. */
-void conn_reject(struct conn *c, const char *id, const char *error)
+void conn_reject(struct conn *c, const char *id, const char *error, enum wb_reject why)
 {
 	wb_log(WB_LOG_DEBUG, "client request refused: %s", error);
-	wb_pool_stats(c->srv->pool)->rejected++;
+	wb_stats_reject(wb_pool_stats(c->srv->pool), why);
 	conn_send_error(c, id, error);
 }
 
@@ -185,7 +185,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 	if (nread == UV_ENOBUFS) {
 		server_log_refusal(c->srv, REFUSE_MEMORY, "a request was refused: " MEMORY_FULL);
-		conn_reject(c, NULL, "request refused: " MEMORY_FULL "; closing");
+		conn_reject(c, NULL, "request refused: " MEMORY_FULL "; closing", WB_REJECT_MEMORY);
 		conn_stop_input(c);
 		return;
 	}
@@ -211,7 +211,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			snprintf(msg, sizeof(msg), "request over the size limit of %zu bytes; closing",
 				 c->srv->cfg.max_request);
 			wb_log(WB_LOG_INFO, "client sent a line over %zu bytes; closing it", c->srv->cfg.max_request);
-			conn_reject(c, NULL, msg);
+			conn_reject(c, NULL, msg, WB_REJECT_TOO_LONG);
 			conn_stop_input(c);
 			return;
 		}
@@ -344,7 +344,7 @@ void server_on_connection(uv_stream_t *listener, int status)
 		snprintf(msg, sizeof(msg), "too many connections: at most %u (warmbox serve --max-connections)",
 			 srv->cfg.max_connections);
 		server_log_refusal(srv, REFUSE_CONNECTIONS, msg);
-		wb_pool_stats(srv->pool)->rejected++;
+		wb_stats_reject(wb_pool_stats(srv->pool), WB_REJECT_CONNECTIONS);
 		conn_send_error(c, NULL, msg);
 		conn_leave(c);
 		return;
@@ -454,6 +454,8 @@ int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_serve
 	if (cfg->socket_path && (rc = server_listen_unix(srv, cfg->socket_path, err, errlen)) < 0)
 		return rc;
 	if (cfg->listen && (rc = server_listen_tcp(srv, cfg->listen, err, errlen)) < 0)
+		return rc;
+	if (cfg->metrics && (rc = server_listen_metrics(srv, cfg->metrics, err, errlen)) < 0)
 		return rc;
 	return 0;
 }

@@ -15,6 +15,7 @@ struct wb_server;
 struct wb_server_cfg {
 	const char *socket_path;         /* NULL: no Unix socket */
 	const char *listen;              /* HOST:PORT or NULL */
+	const char *metrics;             /* HOST:PORT of GET /metrics, or NULL */
 	size_t max_request;              /* bytes per line */
 	size_t max_unsent;               /* unsent result bytes before we stop reading a client */
 	uint64_t max_output_kb;          /* the largest output_kb a job may ask for */

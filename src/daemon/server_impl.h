@@ -64,6 +64,7 @@ struct wb_server {
 	uv_timer_t sweep;
 	size_t mem_used;         /* counted against cfg.max_memory */
 	struct wb_store *store;  /* the file store (store.h) */
+	struct wb_metrics *metrics; /* GET /metrics (metrics.h), NULL without --metrics */
 	uint64_t refusal_logged_ms[3];
 	unsigned long refusals_unlogged[3];
 	void (*closed)(void *data);
@@ -82,7 +83,7 @@ void conn_send_line(struct conn *c, const char *text);
 /* An XX result with this id and error, naming the daemon's accounting. */
 void conn_send_error(struct conn *c, const char *id, const char *error);
 /* A request answered without running it: counted, logged at debug. */
-void conn_reject(struct conn *c, const char *id, const char *error);
+void conn_reject(struct conn *c, const char *id, const char *error, enum wb_reject why);
 void conn_check_pause(struct conn *c);
 void conn_leave(struct conn *c);
 void conn_maybe_close(struct conn *c);
@@ -98,5 +99,6 @@ bool storeop_handle(struct conn *c, const char *op, const struct cJSON *root, co
 /* listen.c: -errno with the reason in err. */
 int server_listen_unix(struct wb_server *srv, const char *path, char *err, size_t errlen);
 int server_listen_tcp(struct wb_server *srv, const char *spec, char *err, size_t errlen);
+int server_listen_metrics(struct wb_server *srv, const char *spec, char *err, size_t errlen);
 
 #endif
