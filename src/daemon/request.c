@@ -14,6 +14,7 @@
 #include "core/result.h"
 #include "core/stats.h"
 #include "daemon/log.h"
+#include "daemon/admit.h"
 #include "daemon/store.h"
 #include "manager/slot.h"
 
@@ -30,40 +31,6 @@ static void req_unlink(struct req *r)
 	c->inflight--;
 }
 
-static void unpin_refs(struct wb_server *srv, struct req *r)
-{
-	while (r->nrefs > 0)
-		wb_store_unpin(srv->store, r->refs[--r->nrefs]);
-}
-
-/* copy_out entries with keep go into the store: the result names them by
- * ref and size, without the bytes (or says why they could not go). */
-static void keep_files(struct wb_server *srv, const struct wb_job *job, struct wb_result *res)
-{
-	for (size_t i = 0; job->copy_keep && i < res->nfiles && i < job->ncopy_out; i++) {
-		struct wb_outfile *f = &res->files[i];
-		const char *why = NULL;
-		int rc;
-
-		if (!job->copy_keep[i] || f->error || strcmp(f->path, job->copy_out[i]) != 0)
-			continue;
-		rc = wb_store_put(srv->store, f->data, f->len, f->ref);
-		if (rc == -EFBIG)
-			why = "keep: larger than the whole store (warmbox serve --store)";
-		else if (rc == -ENOSPC)
-			why = "keep: the store is full of files that queued and running jobs need";
-		else if (rc < 0)
-			why = "keep: manager: cannot store the file";
-		free(f->data);
-		f->data = NULL;
-		if (why) {
-			f->ref[0] = '\0';
-			f->len = 0;
-			f->error = strdup(why);
-		}
-	}
-}
-
 static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 {
 	struct req *r = (struct req *)pj;
@@ -71,11 +38,8 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 
 	req_unlink(r);
 	/* Nobody will read what a cancelled job kept. */
-	if (res && !pj->cancelled) {
-		keep_files(c->srv, &pj->job, res);
-		if (pj->job.interactor && res->interactor)
-			keep_files(c->srv, pj->job.interactor, res->interactor);
-	}
+	if (res && !pj->cancelled)
+		wb_admit_keep(&c->srv->admit, &pj->job, res);
 	c->srv->mem_used -= r->charge;
 	if (!pj->cancelled && res && !c->leaving && !c->closed) {
 		wb_outq_result(&c->out, res);
@@ -86,18 +50,10 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	}
 	wb_result_free(res);
 	free(res);
-	unpin_refs(c->srv, r);
+	wb_admit_release(&c->srv->admit, &r->pins);
 	wb_job_free(&pj->job);
 	free(r);
 	conn_maybe_close(c);
-}
-
-static const struct wb_policy *find_policy(const struct wb_server *srv, const char *name)
-{
-	for (size_t i = 0; i < srv->cfg.npolicies; i++)
-		if (strcmp(srv->cfg.policies[i].name, name) == 0)
-			return &srv->cfg.policies[i];
-	return NULL;
 }
 
 /* What a job may hold in the manager from submission to result: its
@@ -115,66 +71,11 @@ static size_t job_charge(const struct wb_job *job, size_t line_len)
 	return line_len + sizeof(struct req) + (size_t)(kb > (SIZE_MAX >> 11) ? SIZE_MAX >> 1 : kb << 10);
 }
 
-/* Files by ref: found in the store and pinned until the job is answered,
- * so that no eviction takes them from a queued job. 0, or -ENOENT with
- * the first missing entry's index in *missing. */
-static int pin_side(struct wb_server *srv, struct req *r, struct wb_job *job, size_t *missing)
-{
-	for (size_t i = 0; i < job->nfiles; i++) {
-		struct wb_store_entry *e;
-
-		if (!job->files[i].ref)
-			continue;
-		e = wb_store_find(srv->store, job->files[i].ref);
-		if (!e || r->nrefs == sizeof(r->refs) / sizeof(r->refs[0])) {
-			*missing = i;
-			return -ENOENT;
-		}
-		wb_store_pin(e);
-		r->refs[r->nrefs++] = e;
-		job->files[i].ref_fd = wb_store_entry_fd(e);
-	}
-	return 0;
-}
-
-/* Both sides' refs; the error names the first one missing. 0 or -ENOENT
- * with nothing pinned. */
-static int pin_refs(struct wb_server *srv, struct req *r, char *msg, size_t len)
-{
-	struct wb_job *job = &r->pj.job;
-	size_t missing;
-
-	if (pin_side(srv, r, job, &missing) < 0) {
-		snprintf(msg, len, "invalid job: files[%zu].ref: not in the store", missing);
-	} else if (job->interactor && pin_side(srv, r, job->interactor, &missing) < 0) {
-		snprintf(msg, len, "invalid job: interactor: files[%zu].ref: not in the store", missing);
-	} else {
-		return 0;
-	}
-	unpin_refs(srv, r);
-	return -ENOENT;
-}
-
-/* The policies of both sides, by name; NULL message when both are known
- * and the job may run here. */
-static const char *check_sides(struct wb_server *srv, struct wb_pool_job *pj)
-{
-	if (!(pj->policy = find_policy(srv, pj->job.policy)))
-		return "invalid job: policy: no such policy";
-	if (pj->job.network)
-		return "invalid job: network: this daemon runs jobs without network";
-	if (!pj->job.interactor)
-		return NULL;
-	if (!(pj->ipolicy = find_policy(srv, pj->job.interactor->policy)))
-		return "invalid job: interactor: policy: no such policy";
-	return NULL;
-}
-
 /* A job answered without running: the error, its pins and memory gone. */
 static void refuse(struct conn *c, struct req *r, const char *error, enum wb_reject why)
 {
 	conn_reject(c, r->pj.job.id, error, why);
-	unpin_refs(c->srv, r);
+	wb_admit_release(&c->srv->admit, &r->pins);
 	wb_job_free(&r->pj.job);
 	free(r);
 }
@@ -183,7 +84,6 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 {
 	struct req *r = calloc(1, sizeof(*r));
 	char err[WB_ERR_LEN], msg[WB_ERR_LEN + 32];
-	const char *error;
 	int rc;
 
 	if (!r) {
@@ -200,22 +100,7 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 		free(r);
 		return;
 	}
-	if ((error = check_sides(c->srv, &r->pj))) {
-		refuse(c, r, error, WB_REJECT_INVALID);
-		return;
-	}
-	/* Each stream's output is held whole until the result is written:
-	 * the daemon's cap keeps one job from taking gigabytes. */
-	if (r->pj.job.limits.output_kb > c->srv->cfg.max_output_kb ||
-	    (r->pj.job.interactor && r->pj.job.interactor->limits.output_kb > c->srv->cfg.max_output_kb)) {
-		snprintf(msg, sizeof(msg), "invalid job: %slimits.output_kb: at most %llu in this daemon "
-			 "(warmbox serve --max-output)",
-			 r->pj.job.limits.output_kb > c->srv->cfg.max_output_kb ? "" : "interactor: ",
-			 (unsigned long long)c->srv->cfg.max_output_kb);
-		refuse(c, r, msg, WB_REJECT_INVALID);
-		return;
-	}
-	if (pin_refs(c->srv, r, msg, sizeof(msg)) < 0) {
+	if (wb_admit_job(&c->srv->admit, &r->pj, &r->pins, msg, sizeof(msg)) < 0) {
 		refuse(c, r, msg, WB_REJECT_INVALID);
 		return;
 	}
@@ -247,13 +132,9 @@ static void handle_job(struct conn *c, const char *line, size_t len)
 	if (rc < 0) {
 		req_unlink(r);
 		c->srv->mem_used -= r->charge;
-		if (rc == -EAGAIN)
-			refuse(c, r, "queue full: try again later", WB_REJECT_QUEUE_FULL);
-		else if (rc == -EXDEV)
-			refuse(c, r, "invalid job: interactor: needs two zygotes, one per side, and this daemon has one "
-			       "(warmbox serve --zygotes)", WB_REJECT_INVALID);
-		else
-			refuse(c, r, "the daemon is shutting down", WB_REJECT_SHUTDOWN);
+		enum wb_reject why = wb_admit_refusal(&c->srv->admit, rc, msg, sizeof(msg));
+
+		refuse(c, r, msg, why);
 	}
 }
 

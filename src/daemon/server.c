@@ -446,6 +446,9 @@ int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_serve
 		free(srv);
 		return rc;
 	}
+	srv->admit = (struct wb_admit){.policies = cfg->policies, .npolicies = cfg->npolicies,
+				       .max_output_kb = cfg->max_output_kb, .store = srv->store,
+				       .command = "warmbox serve"};
 	*out = srv;
 	uv_timer_init(loop, &srv->sweep);
 	srv->sweep.data = srv;

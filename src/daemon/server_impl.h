@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "core/fairq.h"
+#include "daemon/admit.h"
 #include "daemon/outq.h"
 #include "daemon/pool.h"
 #include "daemon/server.h"
@@ -20,8 +21,7 @@ struct req {
 	struct wb_pool_job pj;
 	struct conn *conn;
 	size_t charge;           /* its share of the memory budget until done */
-	struct wb_store_entry *refs[2 * WB_MAX_REFS]; /* its files by ref, both sides', pinned */
-	size_t nrefs;
+	struct wb_pins pins;     /* its files by ref, both sides' */
 	struct req *prev, *next;
 };
 
@@ -64,6 +64,7 @@ struct wb_server {
 	uv_timer_t sweep;
 	size_t mem_used;         /* counted against cfg.max_memory */
 	struct wb_store *store;  /* the file store (store.h) */
+	struct wb_admit admit;   /* the rules a job passes, with the store (admit.h) */
 	struct wb_metrics *metrics; /* GET /metrics (metrics.h), NULL without --metrics */
 	uint64_t refusal_logged_ms[3];
 	unsigned long refusals_unlogged[3];
