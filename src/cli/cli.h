@@ -21,6 +21,8 @@ int wb_cli_run(int argc, char **argv);
 int wb_cli_learn(int argc, char **argv);
 int wb_cli_serve(int argc, char **argv);
 void wb_cli_serve_usage(FILE *f);
+int wb_cli_worker(int argc, char **argv);
+void wb_cli_worker_usage(FILE *f);
 int wb_cli_submit(int argc, char **argv);
 int wb_cli_stats(int argc, char **argv);
 int wb_cli_put(int argc, char **argv);
@@ -68,6 +70,13 @@ struct wb_result;
 struct wb_result *wb_cli_execute(const struct wb_job *job, const struct wb_policy *policy,
 				 const struct wb_policy *ipolicy, bool trace, char *why, size_t whylen,
 				 const char **accounting);
+
+/* Every policy of dir, compiled (cli_serve.c), and the union of their
+ * binds: the daemon's zygotes carry them all. A policy whose runtime is
+ * missing here is left out, said on stderr as "warmbox CMD: ...". */
+struct wb_policy;
+int wb_cli_load_policies(const char *cmd, const char *dir, struct wb_policy **out, size_t *n, char ***binds,
+			 size_t *nbinds);
 
 /* SPEC: $XDG_RUNTIME_DIR/warmbox.sock, or /run/warmbox.sock as root. */
 const char *wb_cli_default_socket(char *buf, size_t len);

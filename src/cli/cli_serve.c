@@ -103,7 +103,7 @@ static void on_signal(uv_signal_t *h, int signum)
 	wb_pool_close(sv->pool, on_pool_closed, sv);
 }
 
-static int load_policies(const char *dir, struct wb_policy **out, size_t *n, char ***binds,
+int wb_cli_load_policies(const char *cmd, const char *dir, struct wb_policy **out, size_t *n, char ***binds,
 			 size_t *nbinds)
 {
 	char **names = NULL, err[1024];
@@ -112,7 +112,7 @@ static int load_policies(const char *dir, struct wb_policy **out, size_t *n, cha
 	int rc = wb_policy_names(dir, &names, &count);
 
 	if (rc < 0 || count == 0) {
-		fprintf(stderr, "warmbox serve: no policies in %s%s%s\n", dir, rc < 0 ? ": " : "",
+		fprintf(stderr, "warmbox %s: no policies in %s%s%s\n", cmd, dir, rc < 0 ? ": " : "",
 			rc < 0 ? strerror(-rc) : "");
 		wb_policy_names_free(names, count);
 		return -ENOENT;
@@ -128,12 +128,12 @@ static int load_policies(const char *dir, struct wb_policy **out, size_t *n, cha
 		 * (no JDK, no java policy): the other languages still run. Any
 		 * other fault in a policy stops the start. */
 		if (rc == -ENOENT) {
-			fprintf(stderr, "warmbox serve: policy %s left out, its runtime is not on this host: %s\n",
-				names[i], err);
+			fprintf(stderr, "warmbox %s: policy %s left out, its runtime is not on this host: %s\n",
+				cmd, names[i], err);
 			continue;
 		}
 		if (rc < 0) {
-			fprintf(stderr, "warmbox serve: %s\n", err);
+			fprintf(stderr, "warmbox %s: %s\n", cmd, err);
 			for (size_t k = 0; k < *n; k++)
 				wb_policy_free(&pols[k]);
 			free(pols);
@@ -156,7 +156,7 @@ static int load_policies(const char *dir, struct wb_policy **out, size_t *n, cha
 	wb_policy_names_free(names, count);
 	*out = pols;
 	if (*n == 0) {
-		fprintf(stderr, "warmbox serve: no usable policy in %s\n", dir);
+		fprintf(stderr, "warmbox %s: no usable policy in %s\n", cmd, dir);
 		free(pols);
 		*out = NULL;
 		return -ENOENT;
@@ -325,7 +325,7 @@ int wb_cli_serve(int argc, char **argv)
 	if (!socket_path)
 		socket_path = wb_cli_default_socket(sockbuf, sizeof(sockbuf));
 	policies_dir = wb_policy_dir(policies_dir);
-	if (load_policies(policies_dir, &pols, &npols, &binds, &nbinds) < 0)
+	if (wb_cli_load_policies("serve", policies_dir, &pols, &npols, &binds, &nbinds) < 0)
 		return WB_EXIT_USAGE;
 	scfg.max_memory = max_memory_kb ? (size_t)max_memory_kb << 10 : default_max_memory();
 	if (scfg.max_memory < scfg.max_request + (size_t)(2 * scfg.max_output_kb << 10)) {

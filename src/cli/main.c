@@ -18,6 +18,7 @@ static void usage(FILE *f)
 	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one job now; result JSON on stdout\n"
 	      "  run --job FILE                       the job from a JSON file (- = stdin)\n"
 	      "  serve [OPTIONS]                      the daemon: warm pool + job server\n"
+	      "  worker --redis HOST:PORT [OPTIONS]   the warm pool fed from a Redis Stream\n"
 	      "  submit [--socket PATH|--connect HOST:PORT] [FILE]   send jobs to the daemon\n"
 	      "  stats [--socket PATH|--connect HOST:PORT]           the daemon's counters\n"
 	      "  put [--socket PATH|--connect HOST:PORT] [FILE]      store FILE in the daemon, print its ref\n"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
 			wb_cli_learn_usage(stdout);
 		else if (argc > 2 && strcmp(argv[2], "serve") == 0)
 			wb_cli_serve_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "worker") == 0)
+			wb_cli_worker_usage(stdout);
 		else if (argc > 2 && (strcmp(argv[2], "submit") == 0 || strcmp(argv[2], "stats") == 0 ||
 				      strcmp(argv[2], "put") == 0 || strcmp(argv[2], "get") == 0))
 			wb_cli_client_usage(stdout);
@@ -87,6 +90,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "serve") == 0)
 		return wb_cli_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "worker") == 0)
+		return wb_cli_worker(argc - 1, argv + 1);
 	if (strcmp(cmd, "submit") == 0)
 		return wb_cli_submit(argc - 1, argv + 1);
 	if (strcmp(cmd, "stats") == 0)

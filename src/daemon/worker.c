@@ -1,0 +1,498 @@
+/* worker.c: two Redis links on the loop (hiredis's libuv adapter): one
+ * blocks in XREADGROUP for as many entries as there are free places, the
+ * other writes each result (XADD) and only then acknowledges its entry
+ * (XACK), so a worker that dies in between causes a rerun, never a lost
+ * job. Results wait in a queue while Redis is away. */
+#include "daemon/worker.h"
+
+#include <errno.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/adapters/libuv.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/job.h"
+#include "core/render.h"
+#include "daemon/admit.h"
+#include "daemon/log.h"
+#include "daemon/store.h"
+
+/* How long one XREADGROUP waits for entries: also how long a drain may
+ * wait for the read in flight. */
+#define READ_BLOCK_MS 1000
+#define RECONNECT_MIN_MS 100
+#define RECONNECT_MAX_MS 5000
+/* hiredis 0.14's libuv adapter drops the error of a refused connect (its
+ * poll callback returns on a non-zero status), so a connect that has not
+ * succeeded by then is given up and tried again. */
+#define CONNECT_TIMEOUT_MS 1000
+
+enum { LINK_READ, LINK_WRITE, LINKS };
+
+struct link {
+	struct wb_worker *w;
+	redisAsyncContext *ac;           /* NULL while down */
+	bool up;
+	unsigned backoff_ms;
+	uv_timer_t retry;                /* the next connect, or the one in progress's timeout */
+};
+
+/* One stream entry held: from its read to its acknowledgement. */
+struct entry {
+	struct wb_pool_job pj;           /* first: the pool's done callback gets it */
+	struct wb_worker *w;
+	struct wb_pins pins;
+	char *id;                        /* the stream entry's id */
+	char *result;                    /* the result line, once answered */
+	bool sent;                       /* XADD or XACK on the wire */
+	bool added;                      /* XADD done: XACK next */
+	struct entry *next;              /* in the queue of answered entries */
+};
+
+struct wb_worker {
+	uv_loop_t *loop;
+	struct wb_pool *pool;
+	struct wb_worker_cfg cfg;
+	struct wb_store *store;
+	struct wb_admit admit;
+	struct wb_fairq_src source;
+	struct link link[LINKS];
+	unsigned held;                   /* entries read and not yet acknowledged */
+	bool reading, group_checked, draining, closing;
+	struct entry *answered, **answered_tail;
+	int handles;                     /* the retry timers */
+	void (*drained)(void *data);
+	void *drained_data;
+};
+
+static void read_more(struct wb_worker *w);
+static void flush(struct wb_worker *w);
+static void link_connect(struct link *l);
+static void maybe_drained(struct wb_worker *w);
+
+/* ---- the links ---- */
+
+static void link_lost(struct link *l, const char *why);
+
+static void on_retry(uv_timer_t *t)
+{
+	struct link *l = t->data;
+	redisAsyncContext *ac = l->ac;
+
+	if (ac && !l->up) {
+		l->ac = NULL;
+		redisAsyncFree(ac);
+		link_lost(l, "cannot connect (refused, or no answer within " WB_STR(CONNECT_TIMEOUT_MS) " ms)");
+		return;
+	}
+	link_connect(l);
+}
+
+/* The link is gone (hiredis frees the context): try again later. */
+static void link_lost(struct link *l, const char *why)
+{
+	struct wb_worker *w = l->w;
+
+	l->ac = NULL;
+	l->up = false;
+	if (w->closing) {
+		maybe_drained(w);
+		return;
+	}
+	/* Said once per outage, not at every retry. */
+	if (!l->backoff_ms)
+		wb_log(WB_LOG_WARN, "redis %s:%d: %s; reconnecting", w->cfg.host, w->cfg.port, why);
+	l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : RECONNECT_MIN_MS;
+	if (l->backoff_ms > RECONNECT_MAX_MS)
+		l->backoff_ms = RECONNECT_MAX_MS;
+	uv_timer_start(&l->retry, on_retry, l->backoff_ms, 0);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+	struct link *l = ac->data;
+
+	if (status != REDIS_OK) {
+		link_lost(l, ac->errstr);
+		return;
+	}
+	uv_timer_stop(&l->retry);
+	l->up = true;
+	l->backoff_ms = 0;
+	if (l == &l->w->link[LINK_READ])
+		read_more(l->w);
+	else
+		flush(l->w);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct link *l = ac->data;
+
+	link_lost(l, status == REDIS_OK ? "disconnected" : ac->errstr);
+}
+
+static void link_connect(struct link *l)
+{
+	struct wb_worker *w = l->w;
+	redisAsyncContext *ac;
+
+	if (w->closing)
+		return;
+	ac = redisAsyncConnect(w->cfg.host, w->cfg.port);
+	if (!ac || ac->err) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s", ac ? ac->errstr : "out of memory");
+		if (ac)
+			redisAsyncFree(ac);
+		link_lost(l, why);
+		return;
+	}
+	ac->data = l;
+	if (redisLibuvAttach(ac, w->loop) != REDIS_OK) {
+		redisAsyncFree(ac);
+		link_lost(l, "cannot attach to the loop");
+		return;
+	}
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	l->ac = ac;
+	/* hiredis 0.14 watches a connection in progress only once a command
+	 * waits to be written. */
+	redisAsyncCommand(ac, NULL, NULL, "PING");
+	uv_timer_start(&l->retry, on_retry, CONNECT_TIMEOUT_MS, 0);
+}
+
+/* ---- answering ---- */
+
+static void answer(struct entry *e, char *line)
+{
+	struct wb_worker *w = e->w;
+
+	e->result = line;
+	e->next = NULL;
+	*w->answered_tail = e;
+	w->answered_tail = &e->next;
+	flush(w);
+}
+
+/* An entry answered without running: an XX result naming the job. */
+static void answer_error(struct entry *e, const char *id, const char *error, enum wb_reject why)
+{
+	struct wb_result r = {.id = id, .status = WB_STATUS_XX, .exit_code = -1, .error = (char *)error};
+
+	wb_stats_reject(wb_pool_stats(e->w->pool), why);
+	answer(e, wb_render_line(&r));
+}
+
+static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
+{
+	struct entry *e = (struct entry *)pj;
+	struct wb_worker *w = e->w;
+	char *line;
+
+	if (res)
+		wb_admit_keep(&w->admit, &pj->job, res);
+	wb_admit_release(&w->admit, &e->pins);
+	if (res) {
+		line = wb_render_line(res);
+	} else {
+		struct wb_result xx = {.id = pj->job.id, .status = WB_STATUS_XX, .exit_code = -1,
+				       .error = "manager: out of memory for the result"};
+
+		line = wb_render_line(&xx);
+	}
+	wb_result_free(res);
+	free(res);
+	answer(e, line);
+}
+
+static void entry_free(struct entry *e)
+{
+	wb_job_free(&e->pj.job);
+	free(e->id);
+	free(e->result);
+	free(e);
+}
+
+/* The entry's "job" field, as the socket server takes a line. */
+static void take_entry(struct wb_worker *w, const char *id, const char *text, size_t len)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+	char err[WB_ERR_LEN], msg[WB_ERR_LEN + 32];
+	int rc;
+
+	if (!e || !(e->id = strdup(id))) {
+		/* Left pending: a claim runs it later. */
+		wb_log(WB_LOG_ERROR, "out of memory for entry %s", id);
+		free(e);
+		return;
+	}
+	e->w = w;
+	w->held++;
+	if (!text) {
+		answer_error(e, NULL, "invalid job: the entry has no field \"job\"", WB_REJECT_INVALID);
+		return;
+	}
+	if (wb_job_parse(text, len, &e->pj.job, err, sizeof(err)) < 0) {
+		char *jid = wb_job_peek_id(text, len);
+
+		snprintf(msg, sizeof(msg), "invalid job: %s", err);
+		answer_error(e, jid, msg, WB_REJECT_INVALID);
+		free(jid);
+		return;
+	}
+	if (wb_admit_job(&w->admit, &e->pj, &e->pins, msg, sizeof(msg)) < 0) {
+		answer_error(e, e->pj.job.id, msg, WB_REJECT_INVALID);
+		return;
+	}
+	e->pj.done = on_job_done;
+	e->pj.source = &w->source;
+	if ((rc = wb_pool_submit(w->pool, &e->pj)) < 0) {
+		enum wb_reject why = wb_admit_refusal(&w->admit, rc, msg, sizeof(msg));
+
+		wb_admit_release(&w->admit, &e->pins);
+		answer_error(e, e->pj.job.id, msg, why);
+	}
+}
+
+/* ---- writing results ---- */
+
+static void on_xack(redisAsyncContext *ac, void *reply, void *data)
+{
+	struct entry *e = data;
+	struct wb_worker *w = e->w;
+	redisReply *r = reply;
+
+	(void)ac;
+	e->sent = false;
+	if (!r || r->type == REDIS_REPLY_ERROR) {
+		if (r)
+			wb_log(WB_LOG_WARN, "XACK %s: %s", e->id, r->str);
+		return; /* retried when the link is back */
+	}
+	/* Answered and acknowledged: the entry is done with. */
+	w->answered = e->next;
+	if (!w->answered)
+		w->answered_tail = &w->answered;
+	w->held--;
+	entry_free(e);
+	flush(w);
+	read_more(w);
+	maybe_drained(w);
+}
+
+static void on_xadd(redisAsyncContext *ac, void *reply, void *data)
+{
+	struct entry *e = data;
+	redisReply *r = reply;
+
+	e->sent = false;
+	if (!r || r->type == REDIS_REPLY_ERROR) {
+		if (r)
+			wb_log(WB_LOG_WARN, "XADD %s: %s", e->w->cfg.results, r->str);
+		return;
+	}
+	e->added = true;
+	flush(e->w);
+	(void)ac;
+}
+
+/* The oldest answered entry goes next: its result, then its XACK; one at
+ * a time keeps them in order, and nothing is acknowledged unwritten. */
+static void flush(struct wb_worker *w)
+{
+	struct link *l = &w->link[LINK_WRITE];
+	struct entry *e = w->answered;
+	int rc;
+
+	if (!e || e->sent || !l->up)
+		return;
+	if (!e->added) {
+		const char *argv[] = {"XADD", w->cfg.results, "*", "result", e->result, "entry", e->id};
+		size_t lens[] = {4, strlen(w->cfg.results), 1, 6, strlen(e->result), 5, strlen(e->id)};
+
+		rc = redisAsyncCommandArgv(l->ac, on_xadd, e, 7, argv, lens);
+	} else {
+		rc = redisAsyncCommand(l->ac, on_xack, e, "XACK %s %s %s", w->cfg.stream, w->cfg.group, e->id);
+	}
+	if (rc == REDIS_OK)
+		e->sent = true;
+}
+
+/* ---- reading entries ---- */
+
+static const char *field(const redisReply *fields, const char *name, size_t *len)
+{
+	for (size_t i = 0; fields && fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2) {
+		const redisReply *k = fields->element[i], *v = fields->element[i + 1];
+
+		if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0 && v->type == REDIS_REPLY_STRING) {
+			*len = v->len;
+			return v->str;
+		}
+	}
+	return NULL;
+}
+
+static void on_group(redisAsyncContext *ac, void *reply, void *data)
+{
+	struct wb_worker *w = data;
+	redisReply *r = reply;
+
+	(void)ac;
+	w->reading = false;
+	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0)
+		wb_log(WB_LOG_ERROR, "XGROUP CREATE %s %s: %s", w->cfg.stream, w->cfg.group, r->str);
+	else if (r)
+		w->group_checked = true;
+	read_more(w);
+}
+
+static void on_read(redisAsyncContext *ac, void *reply, void *data)
+{
+	struct wb_worker *w = data;
+	redisReply *r = reply;
+
+	(void)ac;
+	w->reading = false;
+	if (r && r->type == REDIS_REPLY_ERROR) {
+		wb_log(WB_LOG_WARN, "XREADGROUP: %s", r->str);
+		w->group_checked = strncmp(r->str, "NOGROUP", 7) != 0;
+	} else if (r && r->type == REDIS_REPLY_ARRAY) {
+		/* [[stream, [[id, [field, value, ...]], ...]]] */
+		for (size_t s = 0; s < r->elements; s++) {
+			const redisReply *st = r->element[s], *entries;
+
+			if (st->type != REDIS_REPLY_ARRAY || st->elements != 2)
+				continue;
+			entries = st->element[1];
+			for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
+				const redisReply *en = entries->element[i];
+				const char *text;
+				size_t len = 0;
+
+				if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
+				    en->element[0]->type != REDIS_REPLY_STRING)
+					continue;
+				text = field(en->element[1], "job", &len);
+				take_entry(w, en->element[0]->str, text, len);
+			}
+		}
+	}
+	read_more(w);
+	maybe_drained(w);
+}
+
+/* As many entries as there are free places; the group made first (from
+ * the stream's start, so entries added before any worker ran are read). */
+static void read_more(struct wb_worker *w)
+{
+	struct link *l = &w->link[LINK_READ];
+	unsigned free_places = w->held < w->cfg.places ? w->cfg.places - w->held : 0;
+	int rc;
+
+	if (w->reading || w->draining || !l->up || !free_places)
+		return;
+	if (!w->group_checked)
+		rc = redisAsyncCommand(l->ac, on_group, w, "XGROUP CREATE %s %s 0 MKSTREAM", w->cfg.stream,
+				       w->cfg.group);
+	else
+		rc = redisAsyncCommand(l->ac, on_read, w, "XREADGROUP GROUP %s %s COUNT %u BLOCK %u STREAMS %s >",
+				       w->cfg.group, w->cfg.consumer, free_places, (unsigned)READ_BLOCK_MS,
+				       w->cfg.stream);
+	if (rc == REDIS_OK)
+		w->reading = true;
+}
+
+/* ---- life ---- */
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	struct link *l = h->data;
+
+	l->w->handles--;
+	maybe_drained(l->w);
+}
+
+static void maybe_drained(struct wb_worker *w)
+{
+	if (!w->draining || w->reading || w->held)
+		return;
+	if (!w->closing) {
+		w->closing = true;
+		for (int i = 0; i < LINKS; i++) {
+			struct link *l = &w->link[i];
+
+			uv_timer_stop(&l->retry);
+			uv_close((uv_handle_t *)&l->retry, on_timer_closed);
+			/* A link that is up says goodbye (its disconnect callback
+			 * follows); one still connecting has nobody to tell. */
+			if (l->up) {
+				redisAsyncDisconnect(l->ac);
+			} else if (l->ac) {
+				redisAsyncFree(l->ac);
+				l->ac = NULL;
+			}
+		}
+	}
+	for (int i = 0; i < LINKS; i++)
+		if (w->link[i].ac)
+			return;
+	if (w->handles || !w->drained)
+		return;
+	w->drained(w->drained_data);
+	w->drained = NULL;
+}
+
+void wb_worker_drain(struct wb_worker *w, void (*drained)(void *data), void *data)
+{
+	w->draining = true;
+	w->drained = drained;
+	w->drained_data = data;
+	maybe_drained(w);
+}
+
+int wb_worker_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_worker_cfg *cfg,
+		    struct wb_worker **out, char *err, size_t errlen)
+{
+	struct wb_worker *w = calloc(1, sizeof(*w));
+	int rc;
+
+	*out = NULL;
+	if (!w)
+		return -ENOMEM;
+	w->loop = loop;
+	w->pool = pool;
+	w->cfg = *cfg;
+	w->answered_tail = &w->answered;
+	if ((rc = wb_store_new(cfg->store_max, &w->store)) < 0) {
+		snprintf(err, errlen, "cannot make the file store: %s", strerror(-rc));
+		free(w);
+		return rc;
+	}
+	w->admit = (struct wb_admit){.policies = cfg->policies, .npolicies = cfg->npolicies,
+				     .max_output_kb = cfg->max_output_kb, .store = w->store,
+				     .command = "warmbox worker"};
+	for (int i = 0; i < LINKS; i++) {
+		w->link[i].w = w;
+		uv_timer_init(loop, &w->link[i].retry);
+		w->link[i].retry.data = &w->link[i];
+		w->handles++;
+		link_connect(&w->link[i]);
+	}
+	*out = w;
+	return 0;
+}
+
+void wb_worker_free(struct wb_worker *w)
+{
+	if (!w)
+		return;
+	wb_store_free(w->store);
+	free(w);
+}

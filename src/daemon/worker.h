@@ -1,0 +1,40 @@
+/* worker.h: the pool's Redis Streams front end (SPEC "Worker"): jobs read
+ * from a stream through a consumer group, each result written to a results
+ * stream before its entry is acknowledged. hiredis speaks the protocol. */
+#ifndef WB_WORKER_H
+#define WB_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "daemon/pool.h"
+#include "policy/policy.h"
+
+struct wb_worker;
+
+struct wb_worker_cfg {
+	const char *host;                /* Redis */
+	int port;
+	const char *stream, *group, *consumer, *results;
+	unsigned places;                 /* entries held at once: read no more */
+	const struct wb_policy *policies;
+	size_t npolicies;
+	uint64_t max_output_kb;
+	uint64_t store_max;
+};
+
+/* Connects (and keeps reconnecting, with backoff, while Redis is away) and
+ * starts reading. -errno with the reason in err. */
+int wb_worker_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_worker_cfg *cfg,
+		    struct wb_worker **out, char *err, size_t errlen);
+
+/* No new reads; once every entry held is answered and acknowledged (or
+ * the Redis links are gone for good), the links close and drained(data)
+ * is called. */
+void wb_worker_drain(struct wb_worker *w, void (*drained)(void *data), void *data);
+
+/* After drained was called and the loop has run dry. NULL is a no-op. */
+void wb_worker_free(struct wb_worker *w);
+
+#endif
