@@ -21,6 +21,8 @@
 #define DEFAULT_STORE (1ull << 30)
 #define DEFAULT_MAX_OUTPUT_KB (64u << 10)
 #define DEFAULT_RECYCLE 10000
+#define DEFAULT_CLAIM_IDLE_MS 30000
+#define DEFAULT_MAX_DELIVERIES 3
 
 struct work {
 	uv_loop_t loop;
@@ -38,6 +40,8 @@ void wb_cli_worker_usage(FILE *f)
 	      "  --group NAME        the consumer group (default warmbox), created when missing\n"
 	      "  --consumer NAME     this worker's name in the group (default HOSTNAME-PID)\n"
 	      "  --results KEY       the results' stream (default warmbox:results)\n"
+	      "  --claim-idle MS     claim entries pending this long on any consumer (default 30000)\n"
+	      "  --max-deliveries N  answer XX, not run, an entry delivered N times already (default 3)\n"
 	      "  --zygotes N         warm zygotes (default: number of CPUs)\n"
 	      "  --jobs N            jobs at once, and entries held (default: number of CPUs, at most --zygotes)\n"
 	      "  --store SIZE        the file store's bytes (default 1G)\n"
@@ -108,12 +112,14 @@ int wb_cli_worker(int argc, char **argv)
 		{"jobs", required_argument, NULL, 'j'}, {"store", required_argument, NULL, 'F'},
 		{"max-output", required_argument, NULL, 'o'}, {"policies", required_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
+		{"claim-idle", required_argument, NULL, 'C'}, {"max-deliveries", required_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct wb_pool_cfg pcfg = {.queue_max = 0, .recycle_after = DEFAULT_RECYCLE};
 	struct wb_worker_cfg wcfg = {.stream = "warmbox:jobs", .group = "warmbox", .results = "warmbox:results",
-				     .store_max = DEFAULT_STORE, .max_output_kb = DEFAULT_MAX_OUTPUT_KB};
+				     .store_max = DEFAULT_STORE, .max_output_kb = DEFAULT_MAX_OUTPUT_KB,
+				     .claim_idle_ms = DEFAULT_CLAIM_IDLE_MS, .max_deliveries = DEFAULT_MAX_DELIVERIES};
 	const char *redis = NULL, *policies_dir = NULL;
 	char host[256], consumer[HOST_NAME_MAX + 32], hostname[HOST_NAME_MAX + 1] = "", err[512], **binds = NULL;
 	struct wb_policy *pols = NULL;
@@ -135,6 +141,18 @@ int wb_cli_worker(int argc, char **argv)
 		case 'p': policies_dir = optarg; break;
 		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes) < 0) return WB_EXIT_USAGE; break;
 		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs) < 0) return WB_EXIT_USAGE; break;
+		case 'D': if (parse_count("max-deliveries", optarg, &wcfg.max_deliveries) < 0) return WB_EXIT_USAGE; break;
+		case 'C': {
+			uint64_t ms;
+
+			if (wb_cli_parse_u64(optarg, &ms) < 0 || ms < 1 || ms > 86400000) {
+				fprintf(stderr, "warmbox worker: --claim-idle: expected milliseconds from 1, got \"%s\"\n",
+					optarg);
+				return WB_EXIT_USAGE;
+			}
+			wcfg.claim_idle_ms = (unsigned)ms;
+			break;
+		}
 		case 'F':
 			if (wb_cli_parse_size(optarg, 1, &wcfg.store_max) < 0) {
 				fprintf(stderr, "warmbox worker: --store: expected a size such as 512M or 4G, got \"%s\"\n",

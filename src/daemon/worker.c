@@ -3,7 +3,7 @@
  * other writes each result (XADD) and only then acknowledges its entry
  * (XACK), so a worker that dies in between causes a rerun, never a lost
  * job. Results wait in a queue while Redis is away. */
-#include "daemon/worker.h"
+#include "daemon/worker_impl.h"
 
 #include <errno.h>
 #include <hiredis/async.h>
@@ -29,44 +29,6 @@
  * poll callback returns on a non-zero status), so a connect that has not
  * succeeded by then is given up and tried again. */
 #define CONNECT_TIMEOUT_MS 1000
-
-enum { LINK_READ, LINK_WRITE, LINKS };
-
-struct link {
-	struct wb_worker *w;
-	redisAsyncContext *ac;           /* NULL while down */
-	bool up;
-	unsigned backoff_ms;
-	uv_timer_t retry;                /* the next connect, or the one in progress's timeout */
-};
-
-/* One stream entry held: from its read to its acknowledgement. */
-struct entry {
-	struct wb_pool_job pj;           /* first: the pool's done callback gets it */
-	struct wb_worker *w;
-	struct wb_pins pins;
-	char *id;                        /* the stream entry's id */
-	char *result;                    /* the result line, once answered */
-	bool sent;                       /* XADD or XACK on the wire */
-	bool added;                      /* XADD done: XACK next */
-	struct entry *next;              /* in the queue of answered entries */
-};
-
-struct wb_worker {
-	uv_loop_t *loop;
-	struct wb_pool *pool;
-	struct wb_worker_cfg cfg;
-	struct wb_store *store;
-	struct wb_admit admit;
-	struct wb_fairq_src source;
-	struct link link[LINKS];
-	unsigned held;                   /* entries read and not yet acknowledged */
-	bool reading, group_checked, draining, closing;
-	struct entry *answered, **answered_tail;
-	int handles;                     /* the retry timers */
-	void (*drained)(void *data);
-	void *drained_data;
-};
 
 static void read_more(struct wb_worker *w);
 static void flush(struct wb_worker *w);
@@ -189,6 +151,51 @@ static void answer_error(struct entry *e, const char *id, const char *error, enu
 	answer(e, wb_render_line(&r));
 }
 
+static void entry_free(struct entry *e)
+{
+	wb_job_free(&e->pj.job);
+	free(e->id);
+	free(e->result);
+	free(e);
+}
+
+/* An entry let go unanswered: pending in Redis, claimed again later. */
+static void let_go(struct entry *e)
+{
+	struct wb_worker *w = e->w;
+
+	w->held--;
+	entry_free(e);
+	read_more(w);
+	worker_claim_more(w);
+	maybe_drained(w);
+}
+
+/* The last delivery's sandbox failure is the answer, saying so. */
+static void give_up_on(struct wb_result *res, unsigned deliveries)
+{
+	char *error;
+
+	if (asprintf(&error, "given up after %u deliveries: %s", deliveries, res->error ? res->error : "XX") < 0)
+		return;
+	free(res->error);
+	res->error = error;
+}
+
+void worker_give_up(struct wb_worker *w, const char *id, const char *error)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+	struct wb_result r = {.status = WB_STATUS_XX, .exit_code = -1, .error = (char *)error};
+
+	if (!e || !(e->id = strdup(id))) {
+		free(e);
+		return;
+	}
+	e->w = w;
+	w->held++;
+	answer(e, wb_render_line(&r));
+}
+
 static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 {
 	struct entry *e = (struct entry *)pj;
@@ -198,6 +205,19 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	if (res)
 		wb_admit_keep(&w->admit, &pj->job, res);
 	wb_admit_release(&w->admit, &e->pins);
+	/* A sandbox failure may be this host's alone (a zygote killed from
+	 * outside, no cgroup to be had): the entry stays pending for another
+	 * delivery, here or on another worker, until the last one. */
+	if (res && res->status == WB_STATUS_XX && e->deliveries < w->cfg.max_deliveries) {
+		wb_log(WB_LOG_WARN, "entry %s: %s (delivery %u of %u); left pending for another", e->id,
+		       res->error ? res->error : "XX", e->deliveries, w->cfg.max_deliveries);
+		wb_result_free(res);
+		free(res);
+		let_go(e);
+		return;
+	}
+	if (res && res->status == WB_STATUS_XX)
+		give_up_on(res, e->deliveries);
 	if (res) {
 		line = wb_render_line(res);
 	} else {
@@ -211,16 +231,7 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	answer(e, line);
 }
 
-static void entry_free(struct entry *e)
-{
-	wb_job_free(&e->pj.job);
-	free(e->id);
-	free(e->result);
-	free(e);
-}
-
-/* The entry's "job" field, as the socket server takes a line. */
-static void take_entry(struct wb_worker *w, const char *id, const char *text, size_t len)
+void worker_take_entry(struct wb_worker *w, const char *id, const char *text, size_t len, unsigned deliveries)
 {
 	struct entry *e = calloc(1, sizeof(*e));
 	char err[WB_ERR_LEN], msg[WB_ERR_LEN + 32];
@@ -233,6 +244,7 @@ static void take_entry(struct wb_worker *w, const char *id, const char *text, si
 		return;
 	}
 	e->w = w;
+	e->deliveries = deliveries;
 	w->held++;
 	if (!text) {
 		answer_error(e, NULL, "invalid job: the entry has no field \"job\"", WB_REJECT_INVALID);
@@ -283,6 +295,7 @@ static void on_xack(redisAsyncContext *ac, void *reply, void *data)
 	entry_free(e);
 	flush(w);
 	read_more(w);
+	worker_claim_more(w);
 	maybe_drained(w);
 }
 
@@ -326,7 +339,7 @@ static void flush(struct wb_worker *w)
 
 /* ---- reading entries ---- */
 
-static const char *field(const redisReply *fields, const char *name, size_t *len)
+const char *worker_field(const redisReply *fields, const char *name, size_t *len)
 {
 	for (size_t i = 0; fields && fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2) {
 		const redisReply *k = fields->element[i], *v = fields->element[i + 1];
@@ -379,8 +392,8 @@ static void on_read(redisAsyncContext *ac, void *reply, void *data)
 				if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
 				    en->element[0]->type != REDIS_REPLY_STRING)
 					continue;
-				text = field(en->element[1], "job", &len);
-				take_entry(w, en->element[0]->str, text, len);
+				text = worker_field(en->element[1], "job", &len);
+				worker_take_entry(w, en->element[0]->str, text, len, 1);
 			}
 		}
 	}
@@ -419,12 +432,22 @@ static void on_timer_closed(uv_handle_t *h)
 	maybe_drained(l->w);
 }
 
+static void on_claim_closed(uv_handle_t *h)
+{
+	struct wb_worker *w = h->data;
+
+	w->handles--;
+	maybe_drained(w);
+}
+
 static void maybe_drained(struct wb_worker *w)
 {
-	if (!w->draining || w->reading || w->held)
+	if (!w->draining || w->reading || w->claiming || w->held)
 		return;
 	if (!w->closing) {
 		w->closing = true;
+		uv_timer_stop(&w->claim);
+		uv_close((uv_handle_t *)&w->claim, on_claim_closed);
 		for (int i = 0; i < LINKS; i++) {
 			struct link *l = &w->link[i];
 
@@ -478,6 +501,10 @@ int wb_worker_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_worke
 	w->admit = (struct wb_admit){.policies = cfg->policies, .npolicies = cfg->npolicies,
 				     .max_output_kb = cfg->max_output_kb, .store = w->store,
 				     .command = "warmbox worker"};
+	uv_timer_init(loop, &w->claim);
+	w->claim.data = w;
+	w->handles++;
+	worker_claim_start(w);
 	for (int i = 0; i < LINKS; i++) {
 		w->link[i].w = w;
 		uv_timer_init(loop, &w->link[i].retry);

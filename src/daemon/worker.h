@@ -18,6 +18,8 @@ struct wb_worker_cfg {
 	int port;
 	const char *stream, *group, *consumer, *results;
 	unsigned places;                 /* entries held at once: read no more */
+	unsigned claim_idle_ms;          /* pending this long on any consumer: claimed */
+	unsigned max_deliveries;         /* delivered this often: given up */
 	const struct wb_policy *policies;
 	size_t npolicies;
 	uint64_t max_output_kb;

@@ -227,6 +227,69 @@ def case_redis_restart():
         rs.stop()
 
 
+def pending_detail(rs):
+    """[{message_id, consumer, times_delivered, ...}] of the group's pending entries."""
+    try:
+        return rs.r.xpending_range(STREAM, GROUP, "-", "+", 100)
+    except redis.exceptions.ResponseError:
+        return []
+
+
+@T.case()
+def case_claim():
+    """a worker SIGKILLed with jobs in flight: another claims them after --claim-idle and runs them"""
+    rs = RedisServer().start()
+    try:
+        for i in range(2):
+            add(rs, wbd.prog_job("s%d" % i, "sleeper", [2], limits={"wall_ms": 10000}))
+        a = Worker(rs, "wa", "--zygotes", 2)
+        T.check(wbd.wait_for(lambda: pending(rs) == 2 and wbd.procs_named("sleeper"), 10),
+                "worker wa holds both, running", pending_detail(rs))
+        os.kill(a.proc.pid, signal.SIGKILL)
+        a.proc.wait()
+        b = Worker(rs, "wb", "--zygotes", 2, "--claim-idle", 1000)
+        T.check(wbd.wait_for(lambda: [p["consumer"] for p in pending_detail(rs)] == ["wb", "wb"], 10),
+                "wb claims both after 1 s idle", pending_detail(rs))
+        T.check([p["times_delivered"] for p in pending_detail(rs)] == [2, 2],
+                "the reruns show in the delivery counts", pending_detail(rs))
+        T.check(wbd.wait_for(lambda: rs.r.xlen(RESULTS) >= 2, 15), "both answered", rs.r.xlen(RESULTS))
+        got = sorted((r["id"], r["status"]) for r, _ in results(rs))
+        T.check(got == [("s0", "OK"), ("s1", "OK")], "each once, OK", got)
+        T.check(wbd.wait_for(lambda: pending(rs) == 0, 5), "both acknowledged", pending(rs))
+        b.stop()
+    finally:
+        rs.stop()
+
+
+@T.case()
+def case_max_deliveries():
+    """a job whose zygote dies every time: XX after --max-deliveries, acknowledged; the worker serves on"""
+    rs = RedisServer().start()
+    try:
+        add(rs, wbd.prog_job("doomed", "sleeper", [30], limits={"wall_ms": 60000}))
+        w = Worker(rs, "w1", "--zygotes", 1, "--claim-idle", 300, "--max-deliveries", 2)
+        for n in (1, 2):
+            T.check(wbd.wait_for(lambda: [p["times_delivered"] for p in pending_detail(rs)] == [n]
+                                 and wbd.procs_named("sleeper"), 15),
+                    "delivery %d runs" % n, pending_detail(rs))
+            for z in wbd.children(w.proc.pid):
+                os.kill(z, signal.SIGKILL)
+        T.check(wbd.wait_for(lambda: rs.r.xlen(RESULTS) >= 1, 15), "answered after the second delivery",
+                pending_detail(rs))
+        got = results(rs)
+        T.check(len(got) == 1 and got[0][0]["status"] == "XX"
+                and got[0][0]["error"].startswith("given up after 2 deliveries: ")
+                and len(got[0][0]["error"]) > len("given up after 2 deliveries: "),
+                "XX, given up after 2 deliveries, with the sandbox's reason", [wbd.brief(r) for r, _ in got])
+        T.check(wbd.wait_for(lambda: pending(rs) == 0, 5), "acknowledged", pending_detail(rs))
+        add(rs, wbd.true_job("after"))
+        T.check(wbd.wait_for(lambda: rs.r.xlen(RESULTS) >= 2, 30), "the next job is answered", rs.r.xlen(RESULTS))
+        T.check(results(rs)[-1][0].get("status") == "OK", "and runs OK", results(rs)[-1][0])
+        w.stop()
+    finally:
+        rs.stop()
+
+
 @T.case()
 def case_usage():
     """no --redis, or a bad one: exit 2 saying what is needed"""

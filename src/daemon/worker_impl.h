@@ -1,0 +1,69 @@
+/* worker_impl.h: what worker.c (the links, reading, writing) and claim.c
+ * (entries left pending by others, given up ones) share; worker.h is public. */
+#ifndef WB_WORKER_IMPL_H
+#define WB_WORKER_IMPL_H
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+
+#include "daemon/admit.h"
+#include "daemon/worker.h"
+
+enum { LINK_READ, LINK_WRITE, LINKS };
+
+struct link {
+	struct wb_worker *w;
+	redisAsyncContext *ac;           /* NULL while down */
+	bool up;
+	unsigned backoff_ms;
+	uv_timer_t retry;                /* the next connect, or the one in progress's timeout */
+};
+
+/* One stream entry held: from its read to its acknowledgement. */
+struct entry {
+	struct wb_pool_job pj;           /* first: the pool's done callback gets it */
+	struct wb_worker *w;
+	struct wb_pins pins;
+	char *id;                        /* the stream entry's id */
+	char *result;                    /* the result line, once answered */
+	unsigned deliveries;             /* this one included */
+	bool sent;                       /* XADD or XACK on the wire */
+	bool added;                      /* XADD done: XACK next */
+	struct entry *next;              /* in the queue of answered entries */
+};
+
+struct wb_worker {
+	uv_loop_t *loop;
+	struct wb_pool *pool;
+	struct wb_worker_cfg cfg;
+	struct wb_store *store;
+	struct wb_admit admit;
+	struct wb_fairq_src source;
+	struct link link[LINKS];
+	unsigned held;                   /* entries read and not yet acknowledged */
+	bool reading, group_checked, draining, closing;
+	bool claiming;                   /* XPENDING/XCLAIM on the wire */
+	uv_timer_t claim;
+	struct entry *answered, **answered_tail;
+	int handles;                     /* the retry and claim timers */
+	void (*drained)(void *data);
+	void *drained_data;
+};
+
+/* An entry's "job" field (NULL: none), run as the socket server runs a
+ * line, or answered at once when invalid; deliveries counts this one. */
+void worker_take_entry(struct wb_worker *w, const char *id, const char *text, size_t len, unsigned deliveries);
+
+/* An entry answered XX with error without running, then acknowledged. */
+void worker_give_up(struct wb_worker *w, const char *id, const char *error);
+
+/* A field's value in an entry's [field, value, ...] reply; NULL if absent. */
+const char *worker_field(const redisReply *fields, const char *name, size_t *len);
+
+/* Starts claiming what other consumers left pending too long (claim.c). */
+void worker_claim_start(struct wb_worker *w);
+/* On the claim timer's tick, and when places free up. */
+void worker_claim_more(struct wb_worker *w);
+
+#endif
