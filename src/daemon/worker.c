@@ -143,7 +143,7 @@ static void answer(struct entry *e, char *line)
 }
 
 /* An entry answered without running: an XX result naming the job. */
-static void answer_error(struct entry *e, const char *id, const char *error, enum wb_reject why)
+void worker_answer_error(struct entry *e, const char *id, const char *error, enum wb_reject why)
 {
 	struct wb_result r = {.id = id, .status = WB_STATUS_XX, .exit_code = -1, .error = (char *)error};
 
@@ -154,13 +154,13 @@ static void answer_error(struct entry *e, const char *id, const char *error, enu
 static void entry_free(struct entry *e)
 {
 	wb_job_free(&e->pj.job);
+	free(e->publish);
 	free(e->id);
 	free(e->result);
 	free(e);
 }
 
-/* An entry let go unanswered: pending in Redis, claimed again later. */
-static void let_go(struct entry *e)
+void worker_let_go(struct entry *e)
 {
 	struct wb_worker *w = e->w;
 
@@ -202,8 +202,10 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	struct wb_worker *w = e->w;
 	char *line;
 
-	if (res)
+	if (res) {
 		wb_admit_keep(&w->admit, &pj->job, res);
+		worker_note_kept(e, res);
+	}
 	wb_admit_release(&w->admit, &e->pins);
 	/* A sandbox failure may be this host's alone (a zygote killed from
 	 * outside, no cgroup to be had): the entry stays pending for another
@@ -213,7 +215,7 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 		       res->error ? res->error : "XX", e->deliveries, w->cfg.max_deliveries);
 		wb_result_free(res);
 		free(res);
-		let_go(e);
+		worker_let_go(e);
 		return;
 	}
 	if (res && res->status == WB_STATUS_XX)
@@ -235,7 +237,6 @@ void worker_take_entry(struct wb_worker *w, const char *id, const char *text, si
 {
 	struct entry *e = calloc(1, sizeof(*e));
 	char err[WB_ERR_LEN], msg[WB_ERR_LEN + 32];
-	int rc;
 
 	if (!e || !(e->id = strdup(id))) {
 		/* Left pending: a claim runs it later. */
@@ -247,19 +248,29 @@ void worker_take_entry(struct wb_worker *w, const char *id, const char *text, si
 	e->deliveries = deliveries;
 	w->held++;
 	if (!text) {
-		answer_error(e, NULL, "invalid job: the entry has no field \"job\"", WB_REJECT_INVALID);
+		worker_answer_error(e, NULL, "invalid job: the entry has no field \"job\"", WB_REJECT_INVALID);
 		return;
 	}
 	if (wb_job_parse(text, len, &e->pj.job, err, sizeof(err)) < 0) {
 		char *jid = wb_job_peek_id(text, len);
 
 		snprintf(msg, sizeof(msg), "invalid job: %s", err);
-		answer_error(e, jid, msg, WB_REJECT_INVALID);
+		worker_answer_error(e, jid, msg, WB_REJECT_INVALID);
 		free(jid);
 		return;
 	}
+	/* Refs this host lacks come from Redis first (redisfiles.c). */
+	if (worker_fetch_refs(w, e) == 0)
+		worker_run_entry(w, e);
+}
+
+void worker_run_entry(struct wb_worker *w, struct entry *e)
+{
+	char msg[WB_ERR_LEN + 32];
+	int rc;
+
 	if (wb_admit_job(&w->admit, &e->pj, &e->pins, msg, sizeof(msg)) < 0) {
-		answer_error(e, e->pj.job.id, msg, WB_REJECT_INVALID);
+		worker_answer_error(e, e->pj.job.id, msg, WB_REJECT_INVALID);
 		return;
 	}
 	e->pj.done = on_job_done;
@@ -268,7 +279,7 @@ void worker_take_entry(struct wb_worker *w, const char *id, const char *text, si
 		enum wb_reject why = wb_admit_refusal(&w->admit, rc, msg, sizeof(msg));
 
 		wb_admit_release(&w->admit, &e->pins);
-		answer_error(e, e->pj.job.id, msg, why);
+		worker_answer_error(e, e->pj.job.id, msg, why);
 	}
 }
 
@@ -308,6 +319,8 @@ static void on_xadd(redisAsyncContext *ac, void *reply, void *data)
 	if (!r || r->type == REDIS_REPLY_ERROR) {
 		if (r)
 			wb_log(WB_LOG_WARN, "XADD %s: %s", e->w->cfg.results, r->str);
+		/* The files go again with the next try. */
+		e->published = false;
 		return;
 	}
 	e->added = true;
@@ -327,6 +340,9 @@ static void flush(struct wb_worker *w)
 		return;
 	if (!e->added) {
 		const char *argv[] = {"XADD", w->cfg.results, "*", "result", e->result, "entry", e->id};
+
+		/* Its kept files first: whoever reads the result finds them. */
+		worker_publish(w, e);
 		size_t lens[] = {4, strlen(w->cfg.results), 1, 6, strlen(e->result), 5, strlen(e->id)};
 
 		rc = redisAsyncCommandArgv(l->ac, on_xadd, e, 7, argv, lens);

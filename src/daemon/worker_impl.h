@@ -28,6 +28,12 @@ struct entry {
 	char *id;                        /* the stream entry's id */
 	char *result;                    /* the result line, once answered */
 	unsigned deliveries;             /* this one included */
+	unsigned fetching;               /* refs being fetched from Redis */
+	bool fetch_lost;                 /* the link went while fetching */
+	char fetch_error[160];           /* the first ref that could not be had */
+	char (*publish)[WB_REF_LEN + 1]; /* refs kept, to set in Redis before the result */
+	size_t npublish;
+	bool published;
 	bool sent;                       /* XADD or XACK on the wire */
 	bool added;                      /* XADD done: XACK next */
 	struct entry *next;              /* in the queue of answered entries */
@@ -57,6 +63,22 @@ void worker_take_entry(struct wb_worker *w, const char *id, const char *text, si
 
 /* An entry answered XX with error without running, then acknowledged. */
 void worker_give_up(struct wb_worker *w, const char *id, const char *error);
+
+/* A parsed entry admitted and handed to the pool, or answered. */
+void worker_run_entry(struct wb_worker *w, struct entry *e);
+/* An entry answered XX without running, the refusal counted for why. */
+void worker_answer_error(struct entry *e, const char *id, const char *error, enum wb_reject why);
+/* An entry let go unanswered: pending in Redis, claimed again later. */
+void worker_let_go(struct entry *e);
+
+/* Refs shared through Redis (redisfiles.c). The refs of e not in this
+ * host's store, asked of Redis: the count of requests sent (0: none
+ * needed); when they are back, worker_run_entry or an answer follows. */
+unsigned worker_fetch_refs(struct wb_worker *w, struct entry *e);
+/* Notes the refs the result kept (both sides). */
+void worker_note_kept(struct entry *e, const struct wb_result *res);
+/* Sets each noted ref's bytes in Redis (once per try). */
+void worker_publish(struct wb_worker *w, struct entry *e);
 
 /* A field's value in an entry's [field, value, ...] reply; NULL if absent. */
 const char *worker_field(const redisReply *fields, const char *name, size_t *len);

@@ -291,6 +291,41 @@ def case_max_deliveries():
 
 
 @T.case()
+def case_refs():
+    """a file kept on one worker runs by ref on another, through Redis; a missing or forged one is refused"""
+    rs = RedisServer().start()
+    try:
+        add(rs, {"id": "make", "argv": ["sh", "-c", "printf 'made on wa\\n' >out.txt"], "limits": {"procs": 4},
+                 "copy_out": [{"path": "out.txt", "keep": True}]})
+        a = Worker(rs, "wa", "--zygotes", 1)
+        T.check(wbd.wait_for(lambda: rs.r.xlen(RESULTS) >= 1, 30), "the keep job answered", rs.r.xlen(RESULTS))
+        a.stop()
+        made = results(rs)[0][0]
+        ref = ((made.get("files") or [{}])[0]).get("ref", "")
+        T.check(made.get("status") == "OK" and ref.startswith("sha256:"), "copy_out keep answers a ref", made)
+        raw = redis.Redis(host="127.0.0.1", port=rs.port)
+        T.check(raw.get("warmbox:file:" + ref[7:]) == b"made on wa\n", "and sets warmbox:file:<hex> to its bytes",
+                raw.get("warmbox:file:" + ref[7:]))
+        forged = "sha256:" + "1" * 64
+        raw.set("warmbox:file:" + "1" * 64, b"not those bytes")
+        b = Worker(rs, "wb", "--zygotes", 1)
+        for jid, r in (("use", ref), ("missing", "sha256:" + "0" * 64), ("forged", forged)):
+            add(rs, {"id": jid, "argv": ["cat", "in.txt"], "files": [{"path": "in.txt", "ref": r}]})
+        T.check(wbd.wait_for(lambda: rs.r.xlen(RESULTS) >= 4, 30), "three more answered", rs.r.xlen(RESULTS))
+        got = {r["id"]: r for r, _ in results(rs)}
+        T.check(got.get("use", {}).get("status") == "OK" and got["use"].get("stdout") == "made on wa\n",
+                "worker wb fetched it from Redis and the job read it", got.get("use"))
+        T.check(got.get("missing", {}).get("error") == "invalid job: files[0].ref: not in the store",
+                "a ref in neither store: invalid, naming the entry", got.get("missing"))
+        T.check(got.get("forged", {}).get("error") == "invalid job: files[0].ref: the bytes in Redis do not have "
+                "this hash", "bytes in Redis that do not match the ref: refused", got.get("forged"))
+        T.check(wbd.wait_for(lambda: pending(rs) == 0, 5), "all acknowledged", pending(rs))
+        b.stop()
+    finally:
+        rs.stop()
+
+
+@T.case()
 def case_usage():
     """no --redis, or a bad one: exit 2 saying what is needed"""
     for args in ([], ["--redis", "localhost:notaport"], ["--redis", "127.0.0.1:0"]):
