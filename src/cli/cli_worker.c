@@ -47,6 +47,7 @@ void wb_cli_worker_usage(FILE *f)
 	      "  --store SIZE        the file store's bytes (default 1G)\n"
 	      "  --max-output SIZE   largest output_kb a job may ask for, per stream (default 64M)\n"
 	      "  --policies DIR      where policies are found\n"
+	      "  --metrics HOST:PORT Prometheus metrics at GET /metrics over HTTP (PORT alone: 127.0.0.1)\n"
 	      "  --log-level LEVEL   error, warn, info (default) or debug\n",
 	      f);
 }
@@ -113,6 +114,7 @@ int wb_cli_worker(int argc, char **argv)
 		{"max-output", required_argument, NULL, 'o'}, {"policies", required_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
 		{"claim-idle", required_argument, NULL, 'C'}, {"max-deliveries", required_argument, NULL, 'D'},
+		{"metrics", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -138,6 +140,7 @@ int wb_cli_worker(int argc, char **argv)
 		case 'g': wcfg.group = optarg; break;
 		case 'c': wcfg.consumer = optarg; break;
 		case 'r': wcfg.results = optarg; break;
+		case 'P': wcfg.metrics = optarg; break;
 		case 'p': policies_dir = optarg; break;
 		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes) < 0) return WB_EXIT_USAGE; break;
 		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs) < 0) return WB_EXIT_USAGE; break;

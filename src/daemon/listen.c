@@ -11,7 +11,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/prom.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/store.h"
@@ -73,42 +72,12 @@ int server_listen_unix(struct wb_server *srv, const char *path, char *err, size_
 }
 
 /* HOST:PORT, [IPv6]:PORT, or PORT alone (loopback). */
-/* HOST:PORT (IPv4, [IPv6]) or PORT alone (127.0.0.1). 0 or -EINVAL. */
-static int parse_hostport(const char *spec, struct sockaddr_storage *sa)
-{
-	char host[128] = "127.0.0.1";
-	const char *colon = strrchr(spec, ':');
-	char *end;
-	long port;
-
-	if (colon) {
-		size_t hlen = (size_t)(colon - spec);
-
-		if (hlen >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, spec, hlen);
-		host[hlen] = '\0';
-		if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-			memmove(host, host + 1, hlen - 2);
-			host[hlen - 2] = '\0';
-		}
-	}
-	port = strtol(colon ? colon + 1 : spec, &end, 10);
-	if (*end || port <= 0 || port > 65535)
-		return -EINVAL;
-	memset(sa, 0, sizeof(*sa));
-	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)sa) != 0 &&
-	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)sa) != 0)
-		return -EINVAL;
-	return 0;
-}
-
 int server_listen_tcp(struct wb_server *srv, const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_storage sa;
 	int rc;
 
-	if (parse_hostport(spec, &sa) < 0) {
+	if (wb_hostport_parse(spec, &sa) < 0) {
 		snprintf(err, errlen, "--listen %s: expected HOST:PORT (IPv4, [IPv6]) or PORT", spec);
 		return -EINVAL;
 	}
@@ -124,42 +93,20 @@ int server_listen_tcp(struct wb_server *srv, const char *spec, char *err, size_t
 	return 0;
 }
 
-/* The figures of one scrape (SPEC "Metrics"), taken on the loop. */
 static int render_metrics(void *data, struct wb_buf *out)
 {
 	struct wb_server *srv = data;
-	struct wb_pool_state st;
-	struct wb_store_stats store;
-	struct wb_prom_in in;
 
-	wb_pool_state(srv->pool, &st);
-	wb_store_stats(srv->store, &store);
-	/* The states partition the zygotes: one between jobs whose next spare
-	 * is not ready yet is counted as starting, as it cannot start a job
-	 * at once. */
-	in = (struct wb_prom_in){.stats = wb_pool_stats(srv->pool), .warm = st.warm, .busy = st.busy,
-				 .starting = st.zygotes - st.warm - st.busy, .queued = st.queued,
-				 .connections = srv->nconns, .has_store = true, .store_bytes = store.bytes};
-	return wb_prom_render(&in, out);
+	return wb_metrics_render_pool(srv->pool, srv->store, srv->nconns, out);
 }
 
 int server_listen_metrics(struct wb_server *srv, const char *spec, char *err, size_t errlen)
 {
-	struct sockaddr_storage sa;
-	char why[128];
-	int rc;
+	int rc = wb_metrics_listen(srv->loop, spec, render_metrics, srv, &srv->metrics, err, errlen);
 
-	if (parse_hostport(spec, &sa) < 0) {
-		snprintf(err, errlen, "--metrics %s: expected HOST:PORT (IPv4, [IPv6]) or PORT", spec);
-		return -EINVAL;
-	}
-	if ((rc = wb_metrics_start(srv->loop, (struct sockaddr *)&sa, render_metrics, srv, &srv->metrics, why,
-				   sizeof(why))) < 0) {
-		snprintf(err, errlen, "--metrics %s: %s", spec, why);
-		return rc;
-	}
-	srv->handles++;
-	return 0;
+	if (rc == 0)
+		srv->handles++;
+	return rc;
 }
 
 static void on_listener_closed(uv_handle_t *h)

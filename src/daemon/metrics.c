@@ -1,7 +1,8 @@
 /* metrics.c: libmicrohttpd without a thread of its own: its epoll
  * descriptor is polled by the loop, which runs MHD when it is readable and
  * when MHD's timeout is due, so the render callback sees the daemon's
- * state on the thread that owns it. */
+ * state on the thread that owns it. Also the listen address syntax and a
+ * pool's figures, which the socket server and the worker both serve. */
 #include "daemon/metrics.h"
 
 #include <errno.h>
@@ -11,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/prom.h"
 #include "daemon/log.h"
+#include "daemon/pool.h"
+#include "daemon/store.h"
 
 /* A scrape that stalls is dropped after this long. */
 #define SCRAPE_TIMEOUT_S 10
@@ -173,4 +177,67 @@ void wb_metrics_close(struct wb_metrics *m, void (*closed)(void *data), void *da
 	m->closed_data = data;
 	uv_close((uv_handle_t *)&m->poll, on_closed);
 	uv_close((uv_handle_t *)&m->timer, on_closed);
+}
+
+/* HOST:PORT (IPv4, [IPv6]) or PORT alone (127.0.0.1). 0 or -EINVAL. */
+int wb_hostport_parse(const char *spec, struct sockaddr_storage *sa)
+{
+	char host[128] = "127.0.0.1";
+	const char *colon = strrchr(spec, ':');
+	char *end;
+	long port;
+
+	if (colon) {
+		size_t hlen = (size_t)(colon - spec);
+
+		if (hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, spec, hlen);
+		host[hlen] = '\0';
+		if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+			memmove(host, host + 1, hlen - 2);
+			host[hlen - 2] = '\0';
+		}
+	}
+	port = strtol(colon ? colon + 1 : spec, &end, 10);
+	if (*end || port <= 0 || port > 65535)
+		return -EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)sa) != 0 &&
+	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)sa) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+int wb_metrics_listen(uv_loop_t *loop, const char *spec, wb_metrics_render_cb render, void *data,
+		      struct wb_metrics **out, char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	char why[128];
+	int rc;
+
+	if (wb_hostport_parse(spec, &sa) < 0) {
+		snprintf(err, errlen, "--metrics %s: expected HOST:PORT (IPv4, [IPv6]) or PORT", spec);
+		return -EINVAL;
+	}
+	if ((rc = wb_metrics_start(loop, (struct sockaddr *)&sa, render, data, out, why, sizeof(why))) < 0)
+		snprintf(err, errlen, "--metrics %s: %s", spec, why);
+	return rc;
+}
+
+int wb_metrics_render_pool(struct wb_pool *pool, struct wb_store *store, unsigned connections, struct wb_buf *out)
+{
+	struct wb_pool_state st;
+	struct wb_store_stats sst;
+	struct wb_prom_in in;
+
+	wb_pool_state(pool, &st);
+	wb_store_stats(store, &sst);
+	/* The states partition the zygotes: one between jobs whose next spare
+	 * is not ready yet is counted as starting, as it cannot start a job
+	 * at once. */
+	in = (struct wb_prom_in){.stats = wb_pool_stats(pool), .warm = st.warm, .busy = st.busy,
+				 .starting = st.zygotes - st.warm - st.busy, .queued = st.queued,
+				 .connections = connections, .has_store = true, .store_bytes = sst.bytes};
+	return wb_prom_render(&in, out);
 }

@@ -18,6 +18,7 @@
 #include "core/render.h"
 #include "daemon/admit.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/store.h"
 
 /* How long one XREADGROUP waits for entries: also how long a drain may
@@ -456,6 +457,22 @@ static void on_claim_closed(uv_handle_t *h)
 	maybe_drained(w);
 }
 
+static void on_metrics_closed(void *data)
+{
+	struct wb_worker *w = data;
+
+	w->handles--;
+	maybe_drained(w);
+}
+
+/* The worker has no clients of its own: connections is 0. */
+static int render_metrics(void *data, struct wb_buf *out)
+{
+	struct wb_worker *w = data;
+
+	return wb_metrics_render_pool(w->pool, w->store, 0, out);
+}
+
 static void maybe_drained(struct wb_worker *w)
 {
 	if (!w->draining || w->reading || w->claiming || w->held)
@@ -464,6 +481,10 @@ static void maybe_drained(struct wb_worker *w)
 		w->closing = true;
 		uv_timer_stop(&w->claim);
 		uv_close((uv_handle_t *)&w->claim, on_claim_closed);
+		if (w->metrics) {
+			wb_metrics_close(w->metrics, on_metrics_closed, w);
+			w->metrics = NULL;
+		}
 		for (int i = 0; i < LINKS; i++) {
 			struct link *l = &w->link[i];
 
@@ -517,6 +538,14 @@ int wb_worker_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_worke
 	w->admit = (struct wb_admit){.policies = cfg->policies, .npolicies = cfg->npolicies,
 				     .max_output_kb = cfg->max_output_kb, .store = w->store,
 				     .command = "warmbox worker"};
+	if (cfg->metrics && (rc = wb_metrics_listen(loop, cfg->metrics, render_metrics, w, &w->metrics, err,
+						    errlen)) < 0) {
+		wb_store_free(w->store);
+		free(w);
+		return rc;
+	}
+	if (w->metrics)
+		w->handles++;
 	uv_timer_init(loop, &w->claim);
 	w->claim.data = w;
 	w->handles++;

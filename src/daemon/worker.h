@@ -24,6 +24,7 @@ struct wb_worker_cfg {
 	size_t npolicies;
 	uint64_t max_output_kb;
 	uint64_t store_max;
+	const char *metrics;             /* HOST:PORT of GET /metrics, or NULL */
 };
 
 /* Connects (and keeps reconnecting, with backoff, while Redis is away) and

@@ -51,8 +51,9 @@ struct wb_worker {
 	bool reading, group_checked, draining, closing;
 	bool claiming;                   /* XPENDING/XCLAIM on the wire */
 	uv_timer_t claim;
+	struct wb_metrics *metrics;      /* NULL without --metrics */
 	struct entry *answered, **answered_tail;
-	int handles;                     /* the retry and claim timers */
+	int handles;                     /* the retry and claim timers, the metrics listener */
 	void (*drained)(void *data);
 	void *drained_data;
 };

@@ -326,6 +326,37 @@ def case_refs():
 
 
 @T.case()
+def case_metrics():
+    """--metrics on the worker: the jobs it ran, scraped and parsed"""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        T.skip("worker --metrics", "python3-prometheus-client is not installed")
+        return
+    rs = RedisServer().start()
+    try:
+        port = free_port()
+        w = Worker(rs, "w1", "--zygotes", 2, "--metrics", "127.0.0.1:%d" % port)
+        for i in range(3):
+            add(rs, wbd.true_job("m%d" % i))
+        add(rs, '{"id": "bad"}')
+        T.check(wbd.wait_for(lambda: rs.r.xlen(RESULTS) >= 4 and pending(rs) == 0, 30), "4 answered", rs.r.xlen(RESULTS))
+        body = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/metrics" % port], capture_output=True, text=True,
+                              timeout=30).stdout
+        got = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(body) for s in f.samples}
+        T.check(got.get(("warmbox_jobs_total", (("status", "OK"),))) == 3
+                and got.get(("warmbox_job_duration_seconds_count", ())) == 3
+                and got.get(("warmbox_rejected_total", (("reason", "invalid"),))) == 1,
+                "3 jobs OK, their durations, 1 invalid", body[:600])
+        T.check(sum(v for k, v in got.items() if k[0] == "warmbox_zygotes") == 2, "2 zygotes by state",
+                [k for k in got if k[0] == "warmbox_zygotes"])
+        w.stop()
+    finally:
+        rs.stop()
+
+
+@T.case()
 def case_usage():
     """no --redis, or a bad one: exit 2 saying what is needed"""
     for args in ([], ["--redis", "localhost:notaport"], ["--redis", "127.0.0.1:0"]):
