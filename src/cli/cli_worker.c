@@ -68,6 +68,7 @@ static void on_signal(uv_signal_t *h, int signum)
 
 	if (wk->stopping) {
 		wb_log(WB_LOG_INFO, "%s again: ending the running jobs now (their entries stay pending)", name);
+		wb_worker_abort(wk->worker);
 		wb_pool_abort(wk->pool);
 		return;
 	}

@@ -136,6 +136,11 @@ static void answer(struct entry *e, char *line)
 {
 	struct wb_worker *w = e->w;
 
+	if (w->aborting) {
+		free(line);
+		worker_let_go(e);
+		return;
+	}
 	e->result = line;
 	e->next = NULL;
 	*w->answered_tail = e;
@@ -211,7 +216,7 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	/* A sandbox failure may be this host's alone (a zygote killed from
 	 * outside, no cgroup to be had): the entry stays pending for another
 	 * delivery, here or on another worker, until the last one. */
-	if (res && res->status == WB_STATUS_XX && e->deliveries < w->cfg.max_deliveries) {
+	if (w->aborting || (res && res->status == WB_STATUS_XX && e->deliveries < w->cfg.max_deliveries)) {
 		wb_log(WB_LOG_WARN, "entry %s: %s (delivery %u of %u); left pending for another", e->id,
 		       res->error ? res->error : "XX", e->deliveries, w->cfg.max_deliveries);
 		wb_result_free(res);
@@ -507,6 +512,31 @@ static void maybe_drained(struct wb_worker *w)
 		return;
 	w->drained(w->drained_data);
 	w->drained = NULL;
+}
+
+void wb_worker_abort(struct wb_worker *w)
+{
+	struct link *l = &w->link[LINK_WRITE];
+
+	w->aborting = true;
+	/* Freed now, the link calls back whatever it had on the wire with no
+	 * reply: those entries are then not in flight, and go with the rest. */
+	if (l->ac) {
+		redisAsyncContext *ac = l->ac;
+
+		l->ac = NULL;
+		l->up = false;
+		redisAsyncFree(ac);
+	}
+	while (w->answered) {
+		struct entry *e = w->answered;
+
+		w->answered = e->next;
+		w->held--;
+		entry_free(e);
+	}
+	w->answered_tail = &w->answered;
+	maybe_drained(w);
 }
 
 void wb_worker_drain(struct wb_worker *w, void (*drained)(void *data), void *data)

@@ -37,6 +37,11 @@ int wb_worker_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_worke
  * is called. */
 void wb_worker_drain(struct wb_worker *w, void (*drained)(void *data), void *data);
 
+/* A second SIGTERM: the jobs running are ended, nothing more is written;
+ * every entry held stays pending in Redis for another worker to claim.
+ * drained follows as for wb_worker_drain (which must come first). */
+void wb_worker_abort(struct wb_worker *w);
+
 /* After drained was called and the loop has run dry. NULL is a no-op. */
 void wb_worker_free(struct wb_worker *w);
 

@@ -48,7 +48,7 @@ struct wb_worker {
 	struct wb_fairq_src source;
 	struct link link[LINKS];
 	unsigned held;                   /* entries read and not yet acknowledged */
-	bool reading, group_checked, draining, closing;
+	bool reading, group_checked, draining, closing, aborting;
 	bool claiming;                   /* XPENDING/XCLAIM on the wire */
 	uv_timer_t claim;
 	struct wb_metrics *metrics;      /* NULL without --metrics */

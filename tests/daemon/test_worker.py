@@ -357,6 +357,29 @@ def case_metrics():
 
 
 @T.case()
+def case_abort():
+    """Redis away at SIGTERM: the worker waits to write; a second SIGTERM ends it, the entries stay pending"""
+    rs = RedisServer(appendonly=True).start()
+    try:
+        for i in range(2):
+            add(rs, wbd.prog_job("s%d" % i, "sleeper", [30], limits={"wall_ms": 60000}))
+        w = Worker(rs, "w1", "--zygotes", 2)
+        T.check(wbd.wait_for(lambda: pending(rs) == 2 and len(wbd.procs_named("sleeper")) == 2, 10),
+                "both held and running", pending(rs))
+        rs.r.connection_pool.disconnect()
+        rs.kill()
+        os.kill(w.proc.pid, signal.SIGTERM)
+        time.sleep(1)
+        T.check(w.proc.poll() is None, "after one SIGTERM it waits for its jobs and for Redis")
+        w.stop("a second SIGTERM: exit 0 at once, nothing left")
+        rs.start()
+        T.check(pending(rs) == 2 and rs.r.xlen(RESULTS) == 0, "both entries still pending, unanswered",
+                pending_detail(rs))
+    finally:
+        rs.stop()
+
+
+@T.case()
 def case_usage():
     """no --redis, or a bad one: exit 2 saying what is needed"""
     for args in ([], ["--redis", "localhost:notaport"], ["--redis", "127.0.0.1:0"]):
