@@ -93,6 +93,15 @@ static int parse_redis(const char *spec, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
+/* Stream, group and consumer names go into commands as words. */
+static bool name_ok(const char *opt, const char *s)
+{
+	if (*s && !strpbrk(s, " \t\r\n\"'"))
+		return true;
+	fprintf(stderr, "warmbox worker: --%s: a non-empty name without spaces or quotes, got \"%s\"\n", opt, s);
+	return false;
+}
+
 static int parse_count(const char *opt, const char *s, unsigned *v)
 {
 	uint64_t n;
@@ -196,6 +205,9 @@ int wb_cli_worker(int argc, char **argv)
 		return WB_EXIT_USAGE;
 	}
 	wcfg.host = host;
+	if (!name_ok("stream", wcfg.stream) || !name_ok("group", wcfg.group) || !name_ok("results", wcfg.results) ||
+	    (wcfg.consumer && !name_ok("consumer", wcfg.consumer)))
+		return WB_EXIT_USAGE;
 	if (!wcfg.consumer) {
 		gethostname(hostname, sizeof(hostname) - 1);
 		snprintf(consumer, sizeof(consumer), "%s-%ld", hostname[0] ? hostname : "worker", (long)getpid());

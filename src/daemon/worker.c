@@ -1,14 +1,13 @@
-/* worker.c: two Redis links on the loop (hiredis's libuv adapter): one
- * blocks in XREADGROUP for as many entries as there are free places, the
- * other writes each result (XADD) and only then acknowledges its entry
- * (XACK), so a worker that dies in between causes a rerun, never a lost
- * job. Results wait in a queue while Redis is away. */
+/* worker.c: two Redis links (redislink.c): one blocks in XREADGROUP for
+ * as many entries as there are free places, the other writes each result
+ * (XADD) and only then acknowledges its entry (XACK), so a worker that
+ * dies in between causes a rerun, never a lost job. Results wait in a
+ * queue while Redis is away. */
 #include "daemon/worker_impl.h"
 
 #include <errno.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/adapters/libuv.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,111 +23,10 @@
 /* How long one XREADGROUP waits for entries: also how long a drain may
  * wait for the read in flight. */
 #define READ_BLOCK_MS 1000
-#define RECONNECT_MIN_MS 100
-#define RECONNECT_MAX_MS 5000
-/* hiredis 0.14's libuv adapter drops the error of a refused connect (its
- * poll callback returns on a non-zero status), so a connect that has not
- * succeeded by then is given up and tried again. */
-#define CONNECT_TIMEOUT_MS 1000
 
 static void read_more(struct wb_worker *w);
 static void flush(struct wb_worker *w);
-static void link_connect(struct link *l);
 static void maybe_drained(struct wb_worker *w);
-
-/* ---- the links ---- */
-
-static void link_lost(struct link *l, const char *why);
-
-static void on_retry(uv_timer_t *t)
-{
-	struct link *l = t->data;
-	redisAsyncContext *ac = l->ac;
-
-	if (ac && !l->up) {
-		l->ac = NULL;
-		redisAsyncFree(ac);
-		link_lost(l, "cannot connect (refused, or no answer within " WB_STR(CONNECT_TIMEOUT_MS) " ms)");
-		return;
-	}
-	link_connect(l);
-}
-
-/* The link is gone (hiredis frees the context): try again later. */
-static void link_lost(struct link *l, const char *why)
-{
-	struct wb_worker *w = l->w;
-
-	l->ac = NULL;
-	l->up = false;
-	if (w->closing) {
-		maybe_drained(w);
-		return;
-	}
-	/* Said once per outage, not at every retry. */
-	if (!l->backoff_ms)
-		wb_log(WB_LOG_WARN, "redis %s:%d: %s; reconnecting", w->cfg.host, w->cfg.port, why);
-	l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : RECONNECT_MIN_MS;
-	if (l->backoff_ms > RECONNECT_MAX_MS)
-		l->backoff_ms = RECONNECT_MAX_MS;
-	uv_timer_start(&l->retry, on_retry, l->backoff_ms, 0);
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-	struct link *l = ac->data;
-
-	if (status != REDIS_OK) {
-		link_lost(l, ac->errstr);
-		return;
-	}
-	uv_timer_stop(&l->retry);
-	l->up = true;
-	l->backoff_ms = 0;
-	if (l == &l->w->link[LINK_READ])
-		read_more(l->w);
-	else
-		flush(l->w);
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-	struct link *l = ac->data;
-
-	link_lost(l, status == REDIS_OK ? "disconnected" : ac->errstr);
-}
-
-static void link_connect(struct link *l)
-{
-	struct wb_worker *w = l->w;
-	redisAsyncContext *ac;
-
-	if (w->closing)
-		return;
-	ac = redisAsyncConnect(w->cfg.host, w->cfg.port);
-	if (!ac || ac->err) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "%s", ac ? ac->errstr : "out of memory");
-		if (ac)
-			redisAsyncFree(ac);
-		link_lost(l, why);
-		return;
-	}
-	ac->data = l;
-	if (redisLibuvAttach(ac, w->loop) != REDIS_OK) {
-		redisAsyncFree(ac);
-		link_lost(l, "cannot attach to the loop");
-		return;
-	}
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-	l->ac = ac;
-	/* hiredis 0.14 watches a connection in progress only once a command
-	 * waits to be written. */
-	redisAsyncCommand(ac, NULL, NULL, "PING");
-	uv_timer_start(&l->retry, on_retry, CONNECT_TIMEOUT_MS, 0);
-}
 
 /* ---- answering ---- */
 
@@ -157,8 +55,25 @@ void worker_answer_error(struct entry *e, const char *id, const char *error, enu
 	answer(e, wb_render_line(&r));
 }
 
+static void hold(struct wb_worker *w, struct entry *e)
+{
+	e->hnext = w->held_list;
+	if (w->held_list)
+		w->held_list->hprev = e;
+	w->held_list = e;
+	w->held++;
+}
+
 static void entry_free(struct entry *e)
 {
+	struct wb_worker *w = e->w;
+
+	if (e->hprev)
+		e->hprev->hnext = e->hnext;
+	else if (w && w->held_list == e)
+		w->held_list = e->hnext;
+	if (e->hnext)
+		e->hnext->hprev = e->hprev;
 	wb_job_free(&e->pj.job);
 	free(e->publish);
 	free(e->id);
@@ -188,18 +103,30 @@ static void give_up_on(struct wb_result *res, unsigned deliveries)
 	res->error = error;
 }
 
-void worker_give_up(struct wb_worker *w, const char *id, const char *error)
+void worker_give_up(struct wb_worker *w, const char *id, const char *text, size_t len, const char *error)
 {
 	struct entry *e = calloc(1, sizeof(*e));
 	struct wb_result r = {.status = WB_STATUS_XX, .exit_code = -1, .error = (char *)error};
+	char *jid = text ? wb_job_peek_id(text, len) : NULL;
 
 	if (!e || !(e->id = strdup(id))) {
 		free(e);
+		free(jid);
 		return;
 	}
 	e->w = w;
-	w->held++;
+	hold(w, e);
+	r.id = jid;
 	answer(e, wb_render_line(&r));
+	free(jid);
+}
+
+bool worker_holds(const struct wb_worker *w, const char *id)
+{
+	for (const struct entry *e = w->held_list; e; e = e->hnext)
+		if (strcmp(e->id, id) == 0)
+			return true;
+	return false;
 }
 
 static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
@@ -217,8 +144,9 @@ static void on_job_done(struct wb_pool_job *pj, struct wb_result *res)
 	 * outside, no cgroup to be had): the entry stays pending for another
 	 * delivery, here or on another worker, until the last one. */
 	if (w->aborting || (res && res->status == WB_STATUS_XX && e->deliveries < w->cfg.max_deliveries)) {
-		wb_log(WB_LOG_WARN, "entry %s: %s (delivery %u of %u); left pending for another", e->id,
-		       res->error ? res->error : "XX", e->deliveries, w->cfg.max_deliveries);
+		if (!w->aborting)
+			wb_log(WB_LOG_WARN, "entry %s: %s (delivery %u of %u); left pending for another", e->id,
+			       res && res->error ? res->error : "XX", e->deliveries, w->cfg.max_deliveries);
 		wb_result_free(res);
 		free(res);
 		worker_let_go(e);
@@ -252,7 +180,7 @@ void worker_take_entry(struct wb_worker *w, const char *id, const char *text, si
 	}
 	e->w = w;
 	e->deliveries = deliveries;
-	w->held++;
+	hold(w, e);
 	if (!text) {
 		worker_answer_error(e, NULL, "invalid job: the entry has no field \"job\"", WB_REJECT_INVALID);
 		return;
@@ -285,7 +213,12 @@ void worker_run_entry(struct wb_worker *w, struct entry *e)
 		enum wb_reject why = wb_admit_refusal(&w->admit, rc, msg, sizeof(msg));
 
 		wb_admit_release(&w->admit, &e->pins);
-		worker_answer_error(e, e->pj.job.id, msg, why);
+		/* No room now, or stopping: not the job's fault, and never an
+		 * answer that loses it. It stays pending for another delivery. */
+		if (rc == -EAGAIN || rc == -ESHUTDOWN)
+			worker_let_go(e);
+		else
+			worker_answer_error(e, e->pj.job.id, msg, why);
 	}
 }
 
@@ -381,11 +314,16 @@ static void on_group(redisAsyncContext *ac, void *reply, void *data)
 
 	(void)ac;
 	w->reading = false;
-	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0)
+	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0) {
+		/* Tried again at the next tick, not in a loop. */
 		wb_log(WB_LOG_ERROR, "XGROUP CREATE %s %s: %s", w->cfg.stream, w->cfg.group, r->str);
-	else if (r)
+		maybe_drained(w);
+		return;
+	}
+	if (r)
 		w->group_checked = true;
 	read_more(w);
+	maybe_drained(w);
 }
 
 static void on_read(redisAsyncContext *ac, void *reply, void *data)
@@ -396,9 +334,14 @@ static void on_read(redisAsyncContext *ac, void *reply, void *data)
 	(void)ac;
 	w->reading = false;
 	if (r && r->type == REDIS_REPLY_ERROR) {
+		/* Tried again at the next tick, not in a loop (-LOADING,
+		 * -READONLY after a failover...). */
 		wb_log(WB_LOG_WARN, "XREADGROUP: %s", r->str);
 		w->group_checked = strncmp(r->str, "NOGROUP", 7) != 0;
-	} else if (r && r->type == REDIS_REPLY_ARRAY) {
+		maybe_drained(w);
+		return;
+	}
+	if (r && r->type == REDIS_REPLY_ARRAY) {
 		/* [[stream, [[id, [field, value, ...]], ...]]] */
 		for (size_t s = 0; s < r->elements; s++) {
 			const redisReply *st = r->element[s], *entries;
@@ -514,6 +457,27 @@ static void maybe_drained(struct wb_worker *w)
 	w->drained = NULL;
 }
 
+void worker_maybe_drained(struct wb_worker *w)
+{
+	maybe_drained(w);
+}
+
+void worker_link_up(struct wb_worker *w, struct link *l)
+{
+	if (l == &w->link[LINK_READ])
+		read_more(w);
+	else
+		flush(w);
+}
+
+void worker_tick(struct wb_worker *w)
+{
+	flush(w);
+	read_more(w);
+	worker_heartbeat(w);
+	worker_claim_more(w);
+}
+
 void wb_worker_abort(struct wb_worker *w)
 {
 	struct link *l = &w->link[LINK_WRITE];
@@ -585,7 +549,7 @@ int wb_worker_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_worke
 		uv_timer_init(loop, &w->link[i].retry);
 		w->link[i].retry.data = &w->link[i];
 		w->handles++;
-		link_connect(&w->link[i]);
+		worker_link_connect(&w->link[i]);
 	}
 	*out = w;
 	return 0;

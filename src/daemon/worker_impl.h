@@ -1,5 +1,6 @@
-/* worker_impl.h: what worker.c (the links, reading, writing) and claim.c
- * (entries left pending by others, given up ones) share; worker.h is public. */
+/* worker_impl.h: what worker.c (reading, running, writing), redislink.c
+ * (the links), claim.c (entries left pending, the heartbeat) and
+ * redisfiles.c (refs through Redis) share; worker.h is public. */
 #ifndef WB_WORKER_IMPL_H
 #define WB_WORKER_IMPL_H
 
@@ -37,6 +38,7 @@ struct entry {
 	bool sent;                       /* XADD or XACK on the wire */
 	bool added;                      /* XADD done: XACK next */
 	struct entry *next;              /* in the queue of answered entries */
+	struct entry *hprev, *hnext;     /* in the list of entries held */
 };
 
 struct wb_worker {
@@ -48,6 +50,7 @@ struct wb_worker {
 	struct wb_fairq_src source;
 	struct link link[LINKS];
 	unsigned held;                   /* entries read and not yet acknowledged */
+	struct entry *held_list;         /* those entries, for the heartbeat (claim.c) */
 	bool reading, group_checked, draining, closing, aborting;
 	bool claiming;                   /* XPENDING/XCLAIM on the wire */
 	uv_timer_t claim;
@@ -62,8 +65,26 @@ struct wb_worker {
  * line, or answered at once when invalid; deliveries counts this one. */
 void worker_take_entry(struct wb_worker *w, const char *id, const char *text, size_t len, unsigned deliveries);
 
-/* An entry answered XX with error without running, then acknowledged. */
-void worker_give_up(struct wb_worker *w, const char *id, const char *error);
+/* An entry answered XX with error without running, then acknowledged;
+ * text is its job, whose id the answer names (NULL: none). */
+void worker_give_up(struct wb_worker *w, const char *id, const char *text, size_t len, const char *error);
+
+/* The claim timer's tick (claim.c): results not yet written and reads
+ * that failed are tried again, the entries held are marked alive, the
+ * entries others left are claimed. */
+void worker_tick(struct wb_worker *w);
+/* Resets the idle time of every entry held here (XCLAIM JUSTID), so that
+ * no worker claims a job that is still running or waiting to be written. */
+void worker_heartbeat(struct wb_worker *w);
+/* Whether this worker holds the entry. */
+bool worker_holds(const struct wb_worker *w, const char *id);
+/* The drain's check, after any reply that may have been the last awaited. */
+void worker_maybe_drained(struct wb_worker *w);
+
+/* redislink.c: connects l (again, with backoff, whenever it is lost). */
+void worker_link_connect(struct link *l);
+/* worker.c: l is connected: reading starts, or writing resumes. */
+void worker_link_up(struct wb_worker *w, struct link *l);
 
 /* A parsed entry admitted and handed to the pool, or answered. */
 void worker_run_entry(struct wb_worker *w, struct entry *e);

@@ -262,6 +262,29 @@ def case_claim():
 
 
 @T.case()
+def case_long_job():
+    """a job longer than --claim-idle on a live worker is not claimed by another"""
+    rs = RedisServer().start()
+    try:
+        a = Worker(rs, "wa", "--zygotes", 1, "--claim-idle", 300)
+        add(rs, wbd.prog_job("long", "sleeper", [3], limits={"wall_ms": 10000}))
+        T.check(wbd.wait_for(lambda: pending(rs) == 1 and wbd.procs_named("sleeper"), 10), "wa runs it",
+                pending_detail(rs))
+        b = Worker(rs, "wb", "--zygotes", 1, "--claim-idle", 300)
+        time.sleep(2)
+        T.check([(p["consumer"], p["times_delivered"]) for p in pending_detail(rs)] == [("wa", 1)],
+                "after 2 s (the claim idle 6 times over) still wa's, delivered once", pending_detail(rs))
+        T.check(wbd.wait_for(lambda: rs.r.xlen(RESULTS) >= 1 and pending(rs) == 0, 10), "answered",
+                rs.r.xlen(RESULTS))
+        time.sleep(0.5)
+        T.check([r["status"] for r, _ in results(rs)] == ["OK"], "once, OK", [wbd.brief(r) for r, _ in results(rs)])
+        a.stop()
+        b.stop()
+    finally:
+        rs.stop()
+
+
+@T.case()
 def case_max_deliveries():
     """a job whose zygote dies every time: XX after --max-deliveries, acknowledged; the worker serves on"""
     rs = RedisServer().start()
@@ -386,6 +409,10 @@ def case_usage():
         p = subprocess.run([wbd.WB, "worker"] + args, capture_output=True, text=True, timeout=30)
         T.check(p.returncode == 2 and "--redis HOST:PORT is required" in p.stderr,
                 "worker %s: exit 2" % " ".join(args), "exit %d: %s" % (p.returncode, p.stderr))
+    p = subprocess.run([wbd.WB, "worker", "--redis", "127.0.0.1:1", "--stream", "a b"], capture_output=True,
+                       text=True, timeout=30)
+    T.check(p.returncode == 2 and "--stream: a non-empty name without spaces" in p.stderr,
+            "a stream name with a space: exit 2", "exit %d: %s" % (p.returncode, p.stderr))
 
 
 T.run()
