@@ -2,6 +2,7 @@
  * plain blocking sockets, jobs pipelined, results printed as they come; the
  * connection options every client takes. */
 #include "cli/cli.h"
+#include "core/hostport.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -67,25 +68,12 @@ static int connect_unix(const char *path)
 
 static int connect_tcp(const char *spec)
 {
-	char host[256] = "127.0.0.1";
-	const char *colon = strrchr(spec, ':'), *port = spec;
+	char host[256];
+	const char *port;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *a;
 	int fd = -ECONNREFUSED;
 
-	if (colon) {
-		size_t hlen = (size_t)(colon - spec);
-
-		if (hlen >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, spec, hlen);
-		host[hlen] = '\0';
-		if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-			memmove(host, host + 1, hlen - 2);
-			host[hlen - 2] = '\0';
-		}
-		port = colon + 1;
-	}
-	if (getaddrinfo(host, port, &hints, &ai) != 0)
+	if (wb_hostport_split(spec, host, sizeof(host), &port) < 0 || getaddrinfo(host, port, &hints, &ai) != 0)
 		return -EINVAL;
 	for (a = ai; a; a = a->ai_next) {
 		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);

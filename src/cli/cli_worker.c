@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "core/hostport.h"
 #include "daemon/log.h"
 #include "daemon/pool.h"
 #include "daemon/worker.h"
@@ -81,13 +82,11 @@ static void on_signal(uv_signal_t *h, int signum)
 /* HOST:PORT or PORT; the host as hiredis takes it (an address or a name). */
 static int parse_redis(const char *spec, char *host, size_t hostlen, int *port)
 {
-	const char *colon = strrchr(spec, ':');
+	const char *text;
 	uint64_t p;
 
-	if (colon && (size_t)(colon - spec) >= hostlen)
-		return -EINVAL;
-	snprintf(host, hostlen, "%.*s", colon ? (int)(colon - spec) : 9, colon ? spec : "127.0.0.1");
-	if (!host[0] || wb_cli_parse_u64(colon ? colon + 1 : spec, &p) < 0 || p == 0 || p > 65535)
+	if (wb_hostport_split(spec, host, hostlen, &text) < 0 || wb_cli_parse_u64(text, &p) < 0 || p == 0 ||
+	    p > 65535)
 		return -EINVAL;
 	*port = (int)p;
 	return 0;

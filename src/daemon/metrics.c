@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hostport.h"
 #include "core/prom.h"
 #include "daemon/log.h"
 #include "daemon/pool.h"
@@ -182,24 +183,14 @@ void wb_metrics_close(struct wb_metrics *m, void (*closed)(void *data), void *da
 /* HOST:PORT (IPv4, [IPv6]) or PORT alone (127.0.0.1). 0 or -EINVAL. */
 int wb_hostport_parse(const char *spec, struct sockaddr_storage *sa)
 {
-	char host[128] = "127.0.0.1";
-	const char *colon = strrchr(spec, ':');
+	char host[128];
+	const char *text;
 	char *end;
 	long port;
 
-	if (colon) {
-		size_t hlen = (size_t)(colon - spec);
-
-		if (hlen >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, spec, hlen);
-		host[hlen] = '\0';
-		if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-			memmove(host, host + 1, hlen - 2);
-			host[hlen - 2] = '\0';
-		}
-	}
-	port = strtol(colon ? colon + 1 : spec, &end, 10);
+	if (wb_hostport_split(spec, host, sizeof(host), &text) < 0)
+		return -EINVAL;
+	port = strtol(text, &end, 10);
 	if (*end || port <= 0 || port > 65535)
 		return -EINVAL;
 	memset(sa, 0, sizeof(*sa));
