@@ -78,6 +78,14 @@ struct wb_policy;
 int wb_cli_load_policies(const char *cmd, const char *dir, struct wb_policy **out, size_t *n, char ***binds,
 			 size_t *nbinds);
 
+/* The options serve and worker share (cli_serve.c), each said wrong on
+ * stderr as "warmbox CMD: --OPT: ...". A count from min to 100000: 0 or
+ * -EINVAL. The pool's options by getopt letter, 'F' --store, 'o'
+ * --max-output, 'L' --log-level (set at once): 0, -EINVAL, or -ENOENT for
+ * another letter. */
+int wb_cli_count_option(const char *cmd, const char *opt, const char *s, unsigned min, unsigned *v);
+int wb_cli_pool_option(const char *cmd, int opt, const char *arg, uint64_t *store, uint64_t *max_output_kb);
+
 /* SPEC: $XDG_RUNTIME_DIR/warmbox.sock, or /run/warmbox.sock as root. */
 const char *wb_cli_default_socket(char *buf, size_t len);
 void wb_cli_run_usage(FILE *f);

@@ -164,16 +164,43 @@ int wb_cli_load_policies(const char *cmd, const char *dir, struct wb_policy **ou
 	return 0;
 }
 
-static int parse_count(const char *opt, const char *s, unsigned *v, unsigned min)
+int wb_cli_count_option(const char *cmd, const char *opt, const char *s, unsigned min, unsigned *v)
 {
 	uint64_t n;
 
 	if (wb_cli_parse_u64(s, &n) < 0 || n < min || n > 100000) {
-		fprintf(stderr, "warmbox serve: --%s: expected a number from %u, got \"%s\"\n", opt, min, s);
+		fprintf(stderr, "warmbox %s: --%s: expected a number from %u, got \"%s\"\n", cmd, opt, min, s);
 		return -EINVAL;
 	}
 	*v = (unsigned)n;
 	return 0;
+}
+
+int wb_cli_pool_option(const char *cmd, int opt, const char *arg, uint64_t *store, uint64_t *max_output_kb)
+{
+	enum wb_log_level level;
+
+	switch (opt) {
+	case 'F':
+		if (wb_cli_parse_size(arg, 1, store) == 0)
+			return 0;
+		fprintf(stderr, "warmbox %s: --store: expected a size such as 512M or 4G, got \"%s\"\n", cmd, arg);
+		return -EINVAL;
+	case 'o':
+		if (wb_cli_parse_size_kb(arg, max_output_kb) == 0 && *max_output_kb >= 1 &&
+		    *max_output_kb <= WB_MAX_OUTPUT_KB)
+			return 0;
+		fprintf(stderr, "warmbox %s: --max-output: expected 1K to 1G, got \"%s\"\n", cmd, arg);
+		return -EINVAL;
+	case 'L':
+		if (wb_log_parse_level(arg, &level) == 0) {
+			wb_log_set_level(level);
+			return 0;
+		}
+		fprintf(stderr, "warmbox %s: --log-level: expected error, warn, info or debug\n", cmd);
+		return -EINVAL;
+	}
+	return -ENOENT;
 }
 
 /* File descriptors: the soft limit raised to the hard one; the zygotes and
@@ -241,7 +268,6 @@ int wb_cli_serve(int argc, char **argv)
 	size_t npols = 0, nbinds = 0;
 	char **binds = NULL, sockbuf[256], err[512];
 	struct wb_cgroup *cg = NULL;
-	enum wb_log_level level;
 	static struct serve sv;
 	int opt, rc = WB_EXIT_USAGE;
 
@@ -254,14 +280,14 @@ int wb_cli_serve(int argc, char **argv)
 		case 'P': scfg.metrics = optarg; break;
 		case 'p': policies_dir = optarg; break;
 		case 't': pcfg.trace = true; break;
-		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes, 1) < 0) return WB_EXIT_USAGE; break;
-		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs, 1) < 0) return WB_EXIT_USAGE; break;
-		case 'q': if (parse_count("queue", optarg, &pcfg.queue_max, 0) < 0) return WB_EXIT_USAGE; break;
-		case 'r': if (parse_count("recycle", optarg, &pcfg.recycle_after, 0) < 0) return WB_EXIT_USAGE; break;
-		case 'c': if (parse_count("max-connections", optarg, &scfg.max_connections, 1) < 0) return WB_EXIT_USAGE; break;
-		case 'I': if (parse_count("idle-timeout", optarg, &secs, 1) < 0) return WB_EXIT_USAGE; scfg.idle_ms = secs * 1000; break;
-		case 'W': if (parse_count("write-timeout", optarg, &secs, 1) < 0) return WB_EXIT_USAGE; scfg.write_ms = secs * 1000; break;
-		case 'S': if (parse_count("stop-timeout", optarg, &secs, 0) < 0) return WB_EXIT_USAGE; scfg.drain_ms = secs * 1000; break;
+		case 'z': if (wb_cli_count_option("serve", "zygotes", optarg, 1, &pcfg.zygotes) < 0) return WB_EXIT_USAGE; break;
+		case 'j': if (wb_cli_count_option("serve", "jobs", optarg, 1, &pcfg.max_jobs) < 0) return WB_EXIT_USAGE; break;
+		case 'q': if (wb_cli_count_option("serve", "queue", optarg, 0, &pcfg.queue_max) < 0) return WB_EXIT_USAGE; break;
+		case 'r': if (wb_cli_count_option("serve", "recycle", optarg, 0, &pcfg.recycle_after) < 0) return WB_EXIT_USAGE; break;
+		case 'c': if (wb_cli_count_option("serve", "max-connections", optarg, 1, &scfg.max_connections) < 0) return WB_EXIT_USAGE; break;
+		case 'I': if (wb_cli_count_option("serve", "idle-timeout", optarg, 1, &secs) < 0) return WB_EXIT_USAGE; scfg.idle_ms = secs * 1000; break;
+		case 'W': if (wb_cli_count_option("serve", "write-timeout", optarg, 1, &secs) < 0) return WB_EXIT_USAGE; scfg.write_ms = secs * 1000; break;
+		case 'S': if (wb_cli_count_option("serve", "stop-timeout", optarg, 0, &secs) < 0) return WB_EXIT_USAGE; scfg.drain_ms = secs * 1000; break;
 		case 'm': {
 			uint64_t v;
 
@@ -272,13 +298,6 @@ int wb_cli_serve(int argc, char **argv)
 			scfg.max_request = (size_t)v;
 			break;
 		}
-		case 'o':
-			if (wb_cli_parse_size_kb(optarg, &scfg.max_output_kb) < 0 || scfg.max_output_kb < 1 ||
-			    scfg.max_output_kb > WB_MAX_OUTPUT_KB) {
-				fprintf(stderr, "warmbox serve: --max-output: expected 1K to 1G, got \"%s\"\n", optarg);
-				return WB_EXIT_USAGE;
-			}
-			break;
 		case 'M':
 			if (wb_cli_parse_size_kb(optarg, &max_memory_kb) < 0 || max_memory_kb < 1024 ||
 			    max_memory_kb > (SIZE_MAX >> 11)) {
@@ -288,18 +307,10 @@ int wb_cli_serve(int argc, char **argv)
 			}
 			break;
 		case 'F':
-			if (wb_cli_parse_size(optarg, 1, &scfg.store_max) < 0) {
-				fprintf(stderr, "warmbox serve: --store: expected a size such as 512M or 4G, got \"%s\"\n",
-					optarg);
-				return WB_EXIT_USAGE;
-			}
-			break;
+		case 'o':
 		case 'L':
-			if (wb_log_parse_level(optarg, &level) < 0) {
-				fprintf(stderr, "warmbox serve: --log-level: expected error, warn, info or debug\n");
+			if (wb_cli_pool_option("serve", opt, optarg, &scfg.store_max, &scfg.max_output_kb) < 0)
 				return WB_EXIT_USAGE;
-			}
-			wb_log_set_level(level);
 			break;
 		case 'h':
 			wb_cli_serve_usage(stdout);

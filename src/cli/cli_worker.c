@@ -101,18 +101,6 @@ static bool name_ok(const char *opt, const char *s)
 	return false;
 }
 
-static int parse_count(const char *opt, const char *s, unsigned *v)
-{
-	uint64_t n;
-
-	if (wb_cli_parse_u64(s, &n) < 0 || n < 1 || n > 100000) {
-		fprintf(stderr, "warmbox worker: --%s: expected a number from 1, got \"%s\"\n", opt, s);
-		return -EINVAL;
-	}
-	*v = (unsigned)n;
-	return 0;
-}
-
 int wb_cli_worker(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -136,7 +124,6 @@ int wb_cli_worker(int argc, char **argv)
 	struct wb_policy *pols = NULL;
 	size_t npols = 0, nbinds = 0;
 	struct wb_cgroup *cg = NULL;
-	enum wb_log_level level;
 	static struct work wk;
 	int opt, rc = WB_EXIT_USAGE;
 
@@ -151,9 +138,9 @@ int wb_cli_worker(int argc, char **argv)
 		case 'r': wcfg.results = optarg; break;
 		case 'P': wcfg.metrics = optarg; break;
 		case 'p': policies_dir = optarg; break;
-		case 'z': if (parse_count("zygotes", optarg, &pcfg.zygotes) < 0) return WB_EXIT_USAGE; break;
-		case 'j': if (parse_count("jobs", optarg, &pcfg.max_jobs) < 0) return WB_EXIT_USAGE; break;
-		case 'D': if (parse_count("max-deliveries", optarg, &wcfg.max_deliveries) < 0) return WB_EXIT_USAGE; break;
+		case 'z': if (wb_cli_count_option("worker", "zygotes", optarg, 1, &pcfg.zygotes) < 0) return WB_EXIT_USAGE; break;
+		case 'j': if (wb_cli_count_option("worker", "jobs", optarg, 1, &pcfg.max_jobs) < 0) return WB_EXIT_USAGE; break;
+		case 'D': if (wb_cli_count_option("worker", "max-deliveries", optarg, 1, &wcfg.max_deliveries) < 0) return WB_EXIT_USAGE; break;
 		case 'C': {
 			uint64_t ms;
 
@@ -166,25 +153,10 @@ int wb_cli_worker(int argc, char **argv)
 			break;
 		}
 		case 'F':
-			if (wb_cli_parse_size(optarg, 1, &wcfg.store_max) < 0) {
-				fprintf(stderr, "warmbox worker: --store: expected a size such as 512M or 4G, got \"%s\"\n",
-					optarg);
-				return WB_EXIT_USAGE;
-			}
-			break;
 		case 'o':
-			if (wb_cli_parse_size_kb(optarg, &wcfg.max_output_kb) < 0 || wcfg.max_output_kb < 1 ||
-			    wcfg.max_output_kb > WB_MAX_OUTPUT_KB) {
-				fprintf(stderr, "warmbox worker: --max-output: expected 1K to 1G, got \"%s\"\n", optarg);
-				return WB_EXIT_USAGE;
-			}
-			break;
 		case 'L':
-			if (wb_log_parse_level(optarg, &level) < 0) {
-				fprintf(stderr, "warmbox worker: --log-level: expected error, warn, info or debug\n");
+			if (wb_cli_pool_option("worker", opt, optarg, &wcfg.store_max, &wcfg.max_output_kb) < 0)
 				return WB_EXIT_USAGE;
-			}
-			wb_log_set_level(level);
 			break;
 		case 'h':
 			wb_cli_worker_usage(stdout);
