@@ -102,6 +102,12 @@ class Worker:
                 "%s: its zygotes and jobs are gone" % self.name, self.kids)
 
 
+def sleepers(w):
+    """The worker's own sleeper processes (other tests may run theirs meanwhile)."""
+    return [p for p in wbd.descendants(w.proc.pid)
+            if os.path.basename(wbd.read_text("/proc/%d/cmdline" % p).split("\0")[0]) == "sleeper"]
+
+
 def add(rs, job):
     return rs.r.xadd(STREAM, {"job": job if isinstance(job, str) else json.dumps(job)})
 
@@ -243,7 +249,7 @@ def case_claim():
         for i in range(2):
             add(rs, wbd.prog_job("s%d" % i, "sleeper", [2], limits={"wall_ms": 10000}))
         a = Worker(rs, "wa", "--zygotes", 2)
-        T.check(wbd.wait_for(lambda: pending(rs) == 2 and wbd.procs_named("sleeper"), 10),
+        T.check(wbd.wait_for(lambda: pending(rs) == 2 and len(sleepers(a)) == 2, 10),
                 "worker wa holds both, running", pending_detail(rs))
         os.kill(a.proc.pid, signal.SIGKILL)
         a.proc.wait()
@@ -268,7 +274,7 @@ def case_long_job():
     try:
         a = Worker(rs, "wa", "--zygotes", 1, "--claim-idle", 300)
         add(rs, wbd.prog_job("long", "sleeper", [3], limits={"wall_ms": 10000}))
-        T.check(wbd.wait_for(lambda: pending(rs) == 1 and wbd.procs_named("sleeper"), 10), "wa runs it",
+        T.check(wbd.wait_for(lambda: pending(rs) == 1 and sleepers(a), 10), "wa runs it",
                 pending_detail(rs))
         b = Worker(rs, "wb", "--zygotes", 1, "--claim-idle", 300)
         time.sleep(2)
@@ -293,7 +299,7 @@ def case_max_deliveries():
         w = Worker(rs, "w1", "--zygotes", 1, "--claim-idle", 300, "--max-deliveries", 2)
         for n in (1, 2):
             T.check(wbd.wait_for(lambda: [p["times_delivered"] for p in pending_detail(rs)] == [n]
-                                 and wbd.procs_named("sleeper"), 15),
+                                 and sleepers(w), 15),
                     "delivery %d runs" % n, pending_detail(rs))
             for z in wbd.children(w.proc.pid):
                 os.kill(z, signal.SIGKILL)
@@ -387,7 +393,7 @@ def case_abort():
         for i in range(2):
             add(rs, wbd.prog_job("s%d" % i, "sleeper", [30], limits={"wall_ms": 60000}))
         w = Worker(rs, "w1", "--zygotes", 2)
-        T.check(wbd.wait_for(lambda: pending(rs) == 2 and len(wbd.procs_named("sleeper")) == 2, 10),
+        T.check(wbd.wait_for(lambda: pending(rs) == 2 and len(sleepers(w)) == 2, 10),
                 "both held and running", pending(rs))
         rs.r.connection_pool.disconnect()
         rs.kill()
