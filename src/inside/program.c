@@ -136,7 +136,7 @@ static int set_rlimits(const struct wb_exec *x)
 /* The bounding set needs CAP_SETPCAP, so it goes before the uid change that
  * clears the capabilities; capset then empties what a rootless zygote (uid
  * unchanged) still holds. */
-static int drop_privileges(void)
+int wb_program_drop_privileges(void)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2];
@@ -182,7 +182,7 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	umask(022);
 	if ((rc = set_rlimits(x)) < 0)
 		fail(WB_STAGE_RLIMIT, -rc);
-	if ((rc = drop_privileges()) < 0)
+	if ((rc = wb_program_drop_privileges()) < 0)
 		fail(WB_STAGE_CREDS, -rc);
 	/* The uid change made us undumpable, which would leave /proc/self
 	 * owned by root and unreadable to the program itself. */

@@ -37,6 +37,11 @@ struct wb_exec {
 	int cpu;                 /* pinned there, -1: anywhere */
 };
 
+/* In the job's user namespace, with every capability there: becomes
+ * WB_JOB_UID/GID with no capability left, bounding set included
+ * (warmbox enter's shell too). 0 or -errno; async-signal-safe. */
+int wb_program_drop_privileges(void);
+
 /* Never returns: execs the program or reports a wb_handoff and _exits 127.
  * Only async-signal-safe calls. */
 _Noreturn void wb_program_exec(const struct wb_exec *x);
