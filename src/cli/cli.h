@@ -25,6 +25,8 @@ int wb_cli_worker(int argc, char **argv);
 void wb_cli_worker_usage(FILE *f);
 int wb_cli_submit(int argc, char **argv);
 int wb_cli_stats(int argc, char **argv);
+int wb_cli_enter(int argc, char **argv);
+void wb_cli_enter_usage(FILE *f);
 int wb_cli_put(int argc, char **argv);
 int wb_cli_get(int argc, char **argv);
 void wb_cli_client_usage(FILE *f);
@@ -40,6 +42,9 @@ struct wb_client_opts {
 int wb_cli_client_parse(int argc, char **argv, struct wb_client_opts *o, bool file_allowed);
 /* A connected socket, or -errno (said on stderr). */
 int wb_cli_client_connect(const struct wb_client_opts *o);
+/* Sends one request line and reads the one answer line: 0 and *answer
+ * (malloc'd, without its newline), or -errno. */
+int wb_cli_ask(int fd, const char *request, char **answer);
 
 /* Option values (args.c). A plain decimal number, no sign: 0 or -EINVAL. */
 int wb_cli_parse_u64(const char *s, uint64_t *v);

@@ -244,36 +244,60 @@ int wb_cli_submit(int argc, char **argv)
 	return worst;
 }
 
+int wb_cli_ask(int fd, const char *request, char **answer)
+{
+	size_t len = strlen(request), n = 0, cap = 65536;
+	char *buf = malloc(cap), *nl;
+
+	*answer = NULL;
+	if (!buf)
+		return -ENOMEM;
+	if (send(fd, request, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		free(buf);
+		return -EPIPE;
+	}
+	while (!(nl = memchr(buf, '\n', n))) {
+		ssize_t got;
+
+		if (n == cap) {
+			char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb) {
+				free(buf);
+				return -EMSGSIZE;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		got = recv(fd, buf + n, cap - n, 0);
+		if (got <= 0) {
+			free(buf);
+			return got < 0 ? -errno : -ECONNRESET;
+		}
+		n += (size_t)got;
+	}
+	*nl = '\0';
+	*answer = buf;
+	return 0;
+}
+
 int wb_cli_stats(int argc, char **argv)
 {
 	struct wb_client_opts o = {0};
-	char buf[65536];
-	size_t n = 0;
+	char *answer;
 	int fd, rc = wb_cli_client_parse(argc, argv, &o, false);
 
 	if (rc)
 		return rc > 0 ? (wb_cli_client_usage(stdout), WB_EXIT_OK) : WB_EXIT_USAGE;
 	if ((fd = wb_cli_client_connect(&o)) < 0)
 		return WB_EXIT_SANDBOX;
-	if (send(fd, "{\"op\":\"stats\"}\n", 15, MSG_NOSIGNAL) != 15) {
-		close(fd);
-		return WB_EXIT_SANDBOX;
-	}
-	while (n < sizeof(buf) - 1) {
-		ssize_t got = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
-
-		if (got <= 0)
-			break;
-		n += (size_t)got;
-		if (memchr(buf, '\n', n))
-			break;
-	}
+	rc = wb_cli_ask(fd, "{\"op\":\"stats\"}\n", &answer);
 	close(fd);
-	buf[n] = '\0';
-	if (!memchr(buf, '\n', n)) {
-		fprintf(stderr, "warmbox stats: no answer from the daemon\n");
+	if (rc < 0) {
+		fprintf(stderr, "warmbox stats: no answer from the daemon: %s\n", strerror(-rc));
 		return WB_EXIT_SANDBOX;
 	}
-	fputs(buf, stdout);
+	puts(answer);
+	free(answer);
 	return WB_EXIT_OK;
 }

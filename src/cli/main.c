@@ -23,6 +23,7 @@ static void usage(FILE *f)
 	      "  stats [--socket PATH|--connect HOST:PORT]           the daemon's counters\n"
 	      "  put [--socket PATH|--connect HOST:PORT] [FILE]      store FILE in the daemon, print its ref\n"
 	      "  get [--socket PATH|--connect HOST:PORT] REF         write a stored file to stdout\n"
+	      "  enter [--socket PATH] ID [-- CMD...]  a shell (or CMD) inside a running job\n"
 	      "  learn [OPTIONS] -- PROGRAM [ARGS...] run it with every syscall logged, print them as a policy\n"
 	      "  policies [--policies DIR]            list the policies found\n"
 	      "  help [COMMAND], --version\n",
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
 			wb_cli_serve_usage(stdout);
 		else if (argc > 2 && strcmp(argv[2], "worker") == 0)
 			wb_cli_worker_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "enter") == 0)
+			wb_cli_enter_usage(stdout);
 		else if (argc > 2 && (strcmp(argv[2], "submit") == 0 || strcmp(argv[2], "stats") == 0 ||
 				      strcmp(argv[2], "put") == 0 || strcmp(argv[2], "get") == 0))
 			wb_cli_client_usage(stdout);
@@ -96,6 +99,8 @@ int main(int argc, char **argv)
 		return wb_cli_submit(argc - 1, argv + 1);
 	if (strcmp(cmd, "stats") == 0)
 		return wb_cli_stats(argc - 1, argv + 1);
+	if (strcmp(cmd, "enter") == 0)
+		return wb_cli_enter(argc - 1, argv + 1);
 	if (strcmp(cmd, "put") == 0)
 		return wb_cli_put(argc - 1, argv + 1);
 	if (strcmp(cmd, "get") == 0)

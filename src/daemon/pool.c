@@ -479,6 +479,21 @@ void wb_pool_state(const struct wb_pool *pool, struct wb_pool_state *st)
 	}
 }
 
+void wb_pool_each_running(const struct wb_pool *pool,
+			  void (*fn)(const struct wb_pool_side *side, void *data), void *data)
+{
+	for (unsigned i = 0; i < pool->cfg.zygotes; i++) {
+		const struct pslot *ps = &pool->slots[i];
+		struct wb_pool_side side;
+
+		if (ps->state != PS_BUSY || !ps->running || !ps->slot)
+			continue;
+		side = (struct wb_pool_side){.pj = ps->running, .side = ps->side, .zygote = ps->n,
+					     .pid = wb_slot_job_pid(ps->slot)};
+		fn(&side, data);
+	}
+}
+
 struct wb_stats *wb_pool_stats(struct wb_pool *pool)
 {
 	return &pool->stats;

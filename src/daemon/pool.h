@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "manager/cgroup.h"
@@ -71,6 +72,18 @@ struct wb_pool_state {
 };
 void wb_pool_state(const struct wb_pool *pool, struct wb_pool_state *st);
 struct wb_stats *wb_pool_stats(struct wb_pool *pool);
+
+/* One side of a running job, for {"op":"jobs"}: its zygote and the host
+ * pid of its job init (0 while unknown). */
+struct wb_pool_side {
+	const struct wb_pool_job *pj;
+	int side;                        /* WB_SIDE_PROGRAM or WB_SIDE_INTERACTOR */
+	unsigned zygote;
+	pid_t pid;
+};
+/* Calls fn for each side of each running job, in slot order. */
+void wb_pool_each_running(const struct wb_pool *pool,
+			  void (*fn)(const struct wb_pool_side *side, void *data), void *data);
 
 /* Answers queued jobs with XX, lets running ones finish, then kills the
  * zygotes; closed is called once everything is released. */

@@ -1,6 +1,6 @@
 /* request.c: one line from a client, answered: a job checked against the
  * daemon's limits and memory budget and submitted to the pool, or an
- * {"op": ...} (ping, stats; the store's in storeop.c). */
+ * {"op": ...} (ping, stats; jobs in jobsop.c, the store's in storeop.c). */
 #include "daemon/server_impl.h"
 
 #include <cJSON.h>
@@ -199,6 +199,20 @@ static void send_stats(struct conn *c)
 	cJSON_Delete(o);
 }
 
+void op_send_failed(struct conn *c, const char *op, const char *error)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *json;
+
+	cJSON_AddStringToObject(o, "op", op);
+	cJSON_AddFalseToObject(o, "ok");
+	cJSON_AddStringToObject(o, "error", error);
+	json = cJSON_PrintUnformatted(o);
+	conn_send_line(c, json ? json : "{\"ok\":false,\"error\":\"manager: out of memory\"}");
+	free(json);
+	cJSON_Delete(o);
+}
+
 /* {"op": ...} requests; false when the line is not one (then it is a job,
  * and the job parser says what is wrong with it). */
 static bool handle_op(struct conn *c, const char *line, size_t len)
@@ -219,8 +233,10 @@ static bool handle_op(struct conn *c, const char *line, size_t len)
 		conn_send_line(c, "{\"op\":\"ping\",\"ok\":true}");
 	else if (strcmp(op->valuestring, "stats") == 0)
 		send_stats(c);
+	else if (strcmp(op->valuestring, "jobs") == 0)
+		jobsop_send(c);
 	else if (!storeop_handle(c, op->valuestring, root, line, len))
-		conn_send_error(c, NULL, "unknown op (known: ping, stats, put, get, drop)");
+		conn_send_error(c, NULL, "unknown op (known: ping, stats, jobs, put, get, drop)");
 	cJSON_Delete(root);
 	return handled;
 }

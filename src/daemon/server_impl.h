@@ -95,6 +95,10 @@ void request_handle_line(struct conn *c, const char *line, size_t len);
 /* storeop.c: answers put, get and drop (root: the parsed line); false for
  * any other op. */
 struct cJSON;
+/* {"op":OP,"ok":false,"error":ERROR}: a failed op; the connection stays. */
+void op_send_failed(struct conn *c, const char *op, const char *error);
+/* {"op":"jobs"}: the running jobs, to the daemon's owner only. (jobsop.c) */
+void jobsop_send(struct conn *c);
 bool storeop_handle(struct conn *c, const char *op, const struct cJSON *root, const char *line, size_t len);
 
 /* listen.c: -errno with the reason in err. */

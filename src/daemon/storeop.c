@@ -14,20 +14,6 @@
 #include "core/job.h"
 #include "daemon/store.h"
 
-static void answer_failed(struct conn *c, const char *op, const char *error)
-{
-	cJSON *o = cJSON_CreateObject();
-	char *json;
-
-	cJSON_AddStringToObject(o, "op", op);
-	cJSON_AddFalseToObject(o, "ok");
-	cJSON_AddStringToObject(o, "error", error);
-	json = cJSON_PrintUnformatted(o);
-	conn_send_line(c, json ? json : "{\"ok\":false,\"error\":\"manager: out of memory\"}");
-	free(json);
-	cJSON_Delete(o);
-}
-
 static void put(struct conn *c, const cJSON *root, const char *line, size_t line_len)
 {
 	const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(root, "base64");
@@ -39,17 +25,17 @@ static void put(struct conn *c, const cJSON *root, const char *line, size_t line
 	int rc;
 
 	if (cJSON_IsString(b64) == cJSON_IsString(text)) {
-		answer_failed(c, "put", "put: give the bytes as exactly one of base64 and content");
+		op_send_failed(c, "put", "put: give the bytes as exactly one of base64 and content");
 		return;
 	}
 	/* content is text: a "\u0000" would be cut short, silently. */
 	if (cJSON_IsString(text) && wb_job_check_text(line, line_len, msg, sizeof(msg)) < 0) {
-		answer_failed(c, "put", msg);
+		op_send_failed(c, "put", msg);
 		return;
 	}
 	if (cJSON_IsString(b64)) {
 		if (wb_base64_decode(b64->valuestring, &decoded, &len) < 0) {
-			answer_failed(c, "put", "put: base64: not valid base64");
+			op_send_failed(c, "put", "put: base64: not valid base64");
 			return;
 		}
 		data = decoded;
@@ -69,7 +55,7 @@ static void put(struct conn *c, const cJSON *root, const char *line, size_t line
 	else
 		snprintf(msg, sizeof(msg), "{\"op\":\"put\",\"ok\":true,\"ref\":\"%s\",\"size\":%zu}", ref, len);
 	if (rc < 0)
-		answer_failed(c, "put", msg);
+		op_send_failed(c, "put", msg);
 	else
 		conn_send_line(c, msg);
 }
@@ -100,20 +86,20 @@ static void get(struct conn *c, const char *ref)
 	size_t len, b64_len, off;
 
 	if (!e) {
-		answer_failed(c, "get", "get: not in the store");
+		op_send_failed(c, "get", "get: not in the store");
 		return;
 	}
 	len = (size_t)wb_store_entry_size(e);
 	b64_len = (len + 2) / 3 * 4;
 	/* The bytes, the line and its queued copy: all held at once. */
 	if (c->srv->mem_used + len + 2 * b64_len > c->srv->cfg.max_memory) {
-		answer_failed(c, "get", "get: " MEMORY_FULL);
+		op_send_failed(c, "get", "get: " MEMORY_FULL);
 		return;
 	}
 	bytes = malloc(len ? len : 1);
 	line = malloc(sizeof(head) + WB_REF_LEN + b64_len + 4);
 	if (!bytes || !line || read_entry(e, bytes, len) < 0) {
-		answer_failed(c, "get", "get: manager: cannot read the entry");
+		op_send_failed(c, "get", "get: manager: cannot read the entry");
 	} else {
 		off = (size_t)sprintf(line, head, ref);
 		off += wb_base64_encode_into(line + off, bytes, len);
@@ -133,12 +119,12 @@ bool storeop_handle(struct conn *c, const char *op, const cJSON *root, const cha
 	} else if (strcmp(op, "get") != 0 && strcmp(op, "drop") != 0) {
 		return false;
 	} else if (!cJSON_IsString(ref)) {
-		answer_failed(c, op, strcmp(op, "get") == 0 ? "get: ref: a string is required"
+		op_send_failed(c, op, strcmp(op, "get") == 0 ? "get: ref: a string is required"
 							  : "drop: ref: a string is required");
 	} else if (strcmp(op, "get") == 0) {
 		get(c, ref->valuestring);
 	} else if (wb_store_drop(c->srv->store, ref->valuestring) < 0) {
-		answer_failed(c, "drop", "drop: not in the store");
+		op_send_failed(c, "drop", "drop: not in the store");
 	} else {
 		conn_send_line(c, "{\"op\":\"drop\",\"ok\":true}");
 	}

@@ -301,6 +301,7 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 			  .trace = trace, .sock = -1, .out_fd = -1, .err_fd = -1, .copy_fd = -1};
 	r->r.exit_code = -1;
 	r->cgs = s->spare_cg;
+	r->init_pid = s->spare_pid;
 	if (r->cgs && (rc = wb_cgroup_slot_prepare(r->cgs, &job->limits, &r->cpu_base)) < 0)
 		goto fail;
 	if ((rc = spec = wb_wire_encode(job, policy, &spec_len)) < 0)

@@ -98,20 +98,53 @@ void slot_died(struct wb_slot *s, int err)
 		s->cb(s, err, s->why, s->data);
 }
 
+/* One message from the zygote's side of ctl, with the sender's pid as the
+ * kernel gives it in our PID namespace (SO_PASSCRED): a spare job init's
+ * pid on the host, which nothing inside the sandbox could report. */
+static ssize_t recv_ctl(int sock, struct wb_msg_fail *m, pid_t *pid)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctrl;
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctrl.buf, .msg_controllen = sizeof(ctrl.buf)};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*pid = 0;
+	do
+		n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			*pid = cred.pid;
+		}
+	return n;
+}
+
 static void on_ctl(uv_poll_t *h, int status, int events)
 {
 	struct wb_slot *s = h->data;
 	struct wb_msg_fail m = {0};
+	pid_t pid;
 	ssize_t n;
 
 	(void)status;
 	(void)events;
-	n = wb_fdpass_recv(s->ctl, &m, sizeof(m), NULL, NULL);
+	n = recv_ctl(s->ctl, &m, &pid);
 	if (n == -EAGAIN || n == -EINTR)
 		return;
 	if (n == (ssize_t)sizeof(m) && m.type == WB_MSG_SPARE_READY) {
 		s->ready = true;
 		s->spare_ready = true;
+		s->spare_pid = pid;
 		if (s->cb)
 			s->cb(s, 0, NULL, s->data);
 		return;
@@ -170,7 +203,8 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 	s->pidfd = s->ctl = s->zsock = -1;
 	snprintf(s->why, sizeof(s->why), "sandbox: the zygote died");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, zsock) < 0) {
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, zsock) < 0 ||
+	    setsockopt(ctl[0], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0) {
 		rc = -errno;
 		goto fail;
 	}
@@ -229,6 +263,11 @@ fail:
 	wb_cgroup_slot_close(s->spare_cg);
 	free(s);
 	return rc;
+}
+
+pid_t wb_slot_job_pid(const struct wb_slot *s)
+{
+	return s->run ? s->run->init_pid : 0;
 }
 
 bool wb_slot_spare_ready(const struct wb_slot *s)

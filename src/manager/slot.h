@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "manager/cgroup.h"
@@ -51,6 +52,10 @@ void wb_slot_kill_job(struct wb_slot *slot);
 
 /* True when a spare job init is waiting: a job sent now starts at once. */
 bool wb_slot_spare_ready(const struct wb_slot *slot);
+
+/* The host pid of the job init running the job in flight ({"op":"jobs"},
+ * warmbox enter), 0 when there is none or it is unknown. */
+pid_t wb_slot_job_pid(const struct wb_slot *slot);
 
 /* Kills the zygote and frees the slot once libuv has let go of it. A job in
  * flight is answered with XX first. NULL is a no-op. */

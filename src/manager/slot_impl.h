@@ -20,6 +20,7 @@ struct run {
 	bool trace;
 	uint64_t sent_ns;
 	uint64_t cpu_base;
+	pid_t init_pid;          /* the job init, in the host's PID namespace */
 	struct wb_cgroup_slot *cgs;  /* this job's cgroup (the run's to close), NULL for rlimit */
 	int sock, out_fd, err_fd; /* out_fd -1: stdout wired to an interactive job's other side */
 	uv_poll_t sock_poll, out_poll, err_poll;
@@ -51,6 +52,7 @@ struct wb_slot {
 	int handles;
 	bool ready, dead, closing, reaped;
 	bool spare_ready;        /* a spare job init waits: a job starts at once */
+	pid_t spare_pid;         /* its pid on the host, from its credentials */
 	wb_slot_state_cb cb;
 	void *data;
 	struct run *run;

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""test_enter.py (label daemon): SPEC.md "Operator tools": {"op":"jobs"} and
+`warmbox enter ID -- CMD`: the list of running jobs, a command inside one
+job's namespaces as its uid with no capabilities and the default filter,
+seeing that job's processes and files and no other's, refused to anyone but
+the daemon's owner, and gone when the job ends."""
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wbd  # noqa: E402
+from wbd import Daemon, brief  # noqa: E402
+
+T = wbd.preflight("daemon_enter")
+STRANGER = "65533"   # neither root nor the daemon's owner (65534 rootless)
+
+
+def sleeper(jid, word, seconds):
+    """A job that writes WORD to /box/note, then sleeps SECONDS (its marker)."""
+    return {"id": jid, "argv": ["/bin/sh", "-c", "echo %s > /box/note; exec sleep %s" % (word, seconds)],
+            "limits": {"wall_ms": 30000, "cpu_ms": 5000, "procs": 8}}
+
+
+def jobs(d):
+    c = d.client(10)
+    try:
+        return c.request({"op": "jobs"})
+    finally:
+        c.close()
+
+
+def running(d, jid):
+    """The jobs entry of JID once its job init's pid is known, or None."""
+    def find():
+        for j in (jobs(d) or {}).get("jobs", []):
+            if j.get("id") == jid and isinstance(j.get("pid"), int) and j["pid"] > 0:
+                return j
+        return None
+    return wbd.wait_for(find, 20, 0.05)
+
+
+def enter(d, jid, cmd, user=None, timeout=30):
+    """`warmbox enter` as the daemon's owner (or USER): (rc, stdout, stderr)."""
+    argv = [wbd.WB, "enter", "--socket", d.sock] + (["--policies", wbd.POLICIES] if wbd.POLICIES else [])
+    argv += [jid, "--"] + cmd
+    if user:
+        argv = ["setpriv", "--reuid", user, "--regid", user, "--clear-groups", "--"] + argv
+    else:
+        argv = wbd.as_user_argv(argv)
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def note_seen(d, jid, word):
+    """Until the job has written its note (it may still be starting)."""
+    return wbd.wait_for(lambda: enter(d, jid, ["cat", "/box/note"])[1].strip() == word, 20, 0.1)
+
+
+MAIN = wbd.Fixture(lambda: Daemon(T, "--zygotes", 2))
+
+
+@T.case(MAIN)
+def case_jobs_list(d):
+    """{"op":"jobs"}: each running job with its zygote, pid, start and limits"""
+    c = d.client()
+    c.send(sleeper("one", "w1", "2.101"), sleeper("two", "w2", "2.102"))
+    a, b = running(d, "one"), running(d, "two")
+    T.check(a and b and a["zygote"] != b["zygote"] and a["pid"] != b["pid"],
+            "two running jobs listed, on two zygotes, with two pids", (a, b))
+    if a:
+        T.check(a.get("limits", {}).get("wall_ms") == 30000 and a["limits"].get("procs") == 8,
+                "a job's limits as it asked for them", a)
+        T.check(abs(a.get("started", 0) / 1000 - time.time()) < 30, "started is Unix time in ms", a)
+        cmd = wbd.read_text("/proc/%d/cmdline" % a["pid"]).split("\0")[0]
+        T.check(cmd.endswith("warmbox"), "its pid is a warmbox job init on the host", cmd)
+    answers, _ = c.collect(2, timeout=30)
+    T.check(sorted(x.get("status") for x in answers) == ["OK", "OK"], "both jobs end OK", [brief(x) for x in answers])
+    T.check((jobs(d) or {}).get("jobs") == [], "nothing listed once they ended", jobs(d))
+    c.close()
+
+
+@T.case(MAIN)
+def case_inside(d):
+    """the entered command: the job's files, its processes only, its uid, no caps, the filter"""
+    word, other = secrets.token_hex(8), secrets.token_hex(8)
+    c = d.client()
+    c.send(sleeper("mine", word, "9.301"), sleeper("theirs", other, "9.302"))
+    T.check(running(d, "mine") and running(d, "theirs"), "both jobs running")
+    T.check(note_seen(d, "mine", word), "cat /box/note inside reads what the job wrote")
+    rc, out, err = enter(d, "mine", ["/bin/sh", "-c",
+                                     "cat /proc/[0-9]*/cmdline | tr '\\0' ' '; echo; "
+                                     "ls /proc | grep -c '^[0-9]'; id -u; "
+                                     "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status"])
+    T.check(rc == 0, "the command exits 0", err)
+    lines = out.splitlines()
+    T.check(lines and "sleep 9.301" in lines[0] and "9.302" not in lines[0],
+            "its /proc shows this job's program and not the other job's", out)
+    T.check(len(lines) > 1 and lines[1].isdigit() and 3 <= int(lines[1]) <= 6,
+            "its /proc holds the job's few processes only (init, program, this shell and its child)", out)
+    T.check("1000" in lines[2:3], "it runs as the job's uid, 1000", out)
+    T.check("CapEff:\t0000000000000000" in out and "CapBnd:\t0000000000000000" in out,
+            "with no capability, bounding set included", out)
+    T.check("NoNewPrivs:\t1" in out and "Seccomp:\t2" in out, "with no_new_privs and a seccomp filter", out)
+    rc, out, err = enter(d, "mine", ["/bin/sh", "-c", "grep -rl %s /box /tmp 2>/dev/null; echo done" % other])
+    T.check(out.strip() == "done", "the other job's word is in none of this job's files", out + err)
+    # unshare(2) is not in the default policy: refused, and the job runs on.
+    rc, out, err = enter(d, "mine", ["unshare", "-U", "true"])
+    T.check(rc != 0 and "Function not implemented" in err,
+            "a syscall the default policy refuses fails (ENOSYS) in the entered command", (rc, err))
+    answers, _ = c.collect(2, timeout=40)
+    T.check(sorted(x.get("status") for x in answers) == ["OK", "OK"],
+            "both jobs still end OK", [brief(x) for x in answers])
+    c.close()
+
+
+@T.case(MAIN)
+def case_ends_with_job(d):
+    """the entered command is killed when its job ends"""
+    c = d.client()
+    c.send(sleeper("short", "w", "1.5"))
+    T.check(running(d, "short"), "the job is running")
+    t = time.monotonic()
+    rc, out, err = enter(d, "short", ["sleep", "60"], timeout=60)
+    took = time.monotonic() - t
+    T.check(rc == 128 + 9 and took < 20, "enter ends with the job, its command killed (137)",
+            "rc %d after %.1f s: %s" % (rc, took, err))
+    a = c.recv(timeout=30)
+    T.check(a and a.get("status") == "OK", "the job itself ends OK", brief(a))
+    c.close()
+
+
+@T.case(MAIN)
+def case_refused(d):
+    """no such job; and anyone but the daemon's owner is refused"""
+    rc, out, err = enter(d, "nobody-runs-this", ["true"])
+    T.check(rc == 1 and "no job \"nobody-runs-this\" is running" in err, "an unknown id: exit 1, said", err)
+    c = d.client()
+    c.send(sleeper("private", "w", "3.5"))
+    T.check(running(d, "private"), "the job is running")
+    os.chmod(d.sock, 0o666)
+    rc, out, err = enter(d, "private", ["true"], user=STRANGER)
+    T.check(rc == 1 and "only the daemon's owner" in err, "uid %s is refused by the daemon" % STRANGER, err)
+    raw = subprocess.run(["setpriv", "--reuid", STRANGER, "--regid", STRANGER, "--clear-groups", "--",
+                          sys.executable, "-c", "import socket; s = socket.socket(socket.AF_UNIX); "
+                          "s.connect(%r); s.sendall(b'{\"op\":\"jobs\"}\\n'); print(s.recv(4096).decode())"
+                          % d.sock], capture_output=True, timeout=30)
+    T.check(b'"ok":false' in raw.stdout and b"private" not in raw.stdout,
+            "its raw {\"op\":\"jobs\"} is answered ok:false, no job named", raw.stdout + raw.stderr)
+    os.chmod(d.sock, 0o660)
+    a = c.recv(timeout=30)
+    T.check(a and a.get("status") == "OK", "the job ends OK", brief(a))
+    c.close()
+
+
+T.run()
