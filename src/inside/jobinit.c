@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "inside/jobfiles.h"
+#include "inside/jobtty.h"
 #include "inside/learn.h"
 #include "proto/fdpass.h"
 #include "inside/program.h"
@@ -160,11 +161,14 @@ static int start_program(struct job *j)
 	x = (struct wb_exec){
 		.path = path, .argv = j->spec.argv, .envp = j->spec.env, .cwd = j->spec.cwd,
 		.stdio = {j->fds[WB_JOBFD_STDIN], j->fds[WB_JOBFD_STDOUT], j->fds[WB_JOBFD_STDERR]},
+		.ctty = j->tty >= 0,
 		.handoff = sp[1], .limits = &j->msg.limits,
 		.nproc_extra = j->msg.nproc_extra,
 		.bpf = j->spec.bpf, .bpf_len = j->spec.bpf_len, .trace = j->res.trace,
 		.ignore_sigpipe = j->msg.flags & WB_JOB_INTERACTIVE, .cpu = j->msg.cpu,
 	};
+	if (j->tty >= 0)
+		x.stdio[0] = x.stdio[1] = x.stdio[2] = j->tty;
 	j->start_ns = wb_clock_now_ns();
 	/* Sharing our memory until execve spares copying the page tables
 	 * (~100 us); we are suspended meanwhile, so nothing races on it. */
@@ -223,6 +227,24 @@ static int decode(struct job *j)
 	return 0;
 }
 
+/* warmbox run --tty: the channel and the stderr pipe give way to the pty,
+ * which is the program's stdin, stdout, stderr and controlling terminal.
+ * The stderr pipe's end closes here, so the manager sees it end at once. */
+static int make_tty(struct job *j)
+{
+	int stage, rc;
+
+	if (!(j->msg.flags & WB_JOB_TTY))
+		return 0;
+	if ((rc = wb_jobtty_make(j->fds[WB_JOBFD_STDIN], &j->tty, &stage)) < 0)
+		return failed_at(j, stage, rc);
+	for (int i = WB_JOBFD_STDIN; i <= WB_JOBFD_STDERR; i++) {
+		close(j->fds[i]);
+		j->fds[i] = -1;
+	}
+	return 0;
+}
+
 /* Files by ref come as descriptors after the fixed ones and the CPU file. */
 static int write_files(struct job *j)
 {
@@ -265,19 +287,23 @@ static int watch_children(struct job *j)
 static void drop_program_fds(struct job *j)
 {
 	for (size_t i = WB_JOBFD_STDIN; i < j->nfds; i++)
-		if (j->fds[i] != j->cpu_fd)
+		if (j->fds[i] != j->cpu_fd && j->fds[i] >= 0)
 			close(j->fds[i]);
+	if (j->tty >= 0)
+		close(j->tty);
+	j->tty = -1;
 }
 
-/* The job stage, in DESIGN.md's order: decode, write the files, fork the
- * program (which sets its limits and filter and execs), free the zygote
- * for the next spare, watch the limits, reap everything. Each step that
- * fails notes its stage for the report; report() follows in any case. */
+/* The job stage, in DESIGN.md's order: decode, (--tty) make the job's
+ * terminal, write the files, fork the program (which sets its limits and
+ * filter and execs), free the zygote for the next spare, watch the
+ * limits, reap everything. Each step that fails notes its stage for the
+ * report; report() follows in any case. */
 static int run(struct job *j)
 {
 	int rc;
 
-	if ((rc = decode(j)) < 0 || (rc = write_files(j)) < 0 ||
+	if ((rc = decode(j)) < 0 || (rc = make_tty(j)) < 0 || (rc = write_files(j)) < 0 ||
 	    (rc = watch_children(j)) < 0 || (rc = start_program(j)) < 0)
 		return rc;
 	drop_program_fds(j);
@@ -366,7 +392,7 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *join_fds, size_t nj
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	j.boxfd = j.sigfd = j.handoff = j.listener = j.sock = j.cpu_fd = j.took = -1;
+	j.boxfd = j.sigfd = j.handoff = j.listener = j.sock = j.cpu_fd = j.took = j.tty = -1;
 	j.res.syscall_nr = -1;
 	/* Not dumpable: a rootless job shares our uid, and must not reach
 	 * /proc/1 of its own namespace through it. */

@@ -32,6 +32,7 @@ struct job {
 	bool done;               /* the program was reaped */
 	bool manager_gone;
 	int took;                /* pipe to the zygote, -1 once written */
+	int tty;                 /* WB_JOB_TTY: the program's pty (jobtty.h), else -1 */
 };
 
 /* Takes the listener the program hands over right after installing its

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -175,6 +176,11 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	pin_cpu(x->cpu);
 	if ((rc = setup_fds(x)) < 0)
 		fail(WB_STAGE_FDS, -rc);
+	/* --tty: the session's terminal is the job's own pty, from the job's
+	 * own devpts (jobtty.c), never one of the host's: a shell gets job
+	 * control, and TIOCSTI still reaches nothing outside the job. */
+	if (x->ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+		fail(WB_STAGE_FDS, errno);
 	report_fd = WB_POLICY_HANDOFF_FD;
 	x->trace[WB_TRACE_FDS] = wb_clock_now_ns();
 	if (chdir(x->cwd) < 0)

@@ -27,6 +27,7 @@ struct wb_exec {
 	char *const *envp;
 	const char *cwd;
 	int stdio[3];
+	bool ctty;               /* stdin is the job's pty (WB_JOB_TTY): make it the controlling terminal */
 	int handoff;             /* SOCK_SEQPACKET to the job init */
 	const struct wb_limits *limits;
 	unsigned nproc_extra;    /* helpers sharing the job's uid (rootless) */

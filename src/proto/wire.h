@@ -19,6 +19,8 @@ enum wb_msg_type {
 	WB_MSG_RESULT,           /* job init → manager on the job socket: struct wb_msg_result */
 	WB_MSG_MAPS_WRITTEN,     /* manager → zygote: its uid/gid maps are in place */
 	WB_MSG_SPARE_CGROUP,     /* manager → zygote: struct wb_msg_cgroup + the next spare's cgroup */
+	WB_MSG_TTY_SIZE,         /* warmbox run --tty → job init, on the tty channel: struct wb_msg_tty */
+	WB_MSG_TTY_MASTER,       /* job init → warmbox run --tty, on it: struct wb_msg_tty + the pty's master */
 };
 
 /* Where a sandbox step failed; names in wb_stage_name(). */
@@ -74,6 +76,13 @@ struct wb_msg_cgroup {
 /* One side of an interactive job: SIGPIPE ignored, so that writing to a
  * side that has ended gives EPIPE (SPEC "Interactive jobs"). */
 #define WB_JOB_INTERACTIVE 0x8u
+/* warmbox run --tty: the stdin and stdout descriptors are both the job's
+ * end of the tty channel, a SOCK_SEQPACKET socket that holds a
+ * WB_MSG_TTY_SIZE already. The job init makes a pty on a devpts of the
+ * job's own, sends its master back as WB_MSG_TTY_MASTER, and gives the
+ * program the other side as stdin, stdout, stderr and controlling
+ * terminal (SPEC "Operator tools"). */
+#define WB_JOB_TTY 0x10u
 
 /* Descriptors of WB_MSG_JOB, in this order; then the CPU usage file
  * (WB_JOB_CPU_FD), then one per file by ref, in the files' order. */
@@ -90,6 +99,12 @@ struct wb_msg_job {
 	uint64_t spec_len;
 	int32_t cpu;             /* the CPU the program runs on, -1: any */
 	uint32_t pad;
+};
+
+/* The terminal's window size, in characters (TIOCGWINSZ's first two). */
+struct wb_msg_tty {
+	uint32_t type;
+	uint16_t rows, cols;
 };
 
 /* Points on a job's critical path, stamped with CLOCK_MONOTONIC by the job
