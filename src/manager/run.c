@@ -323,7 +323,8 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	msg.nproc_extra = geteuid() == 0 ? 0 : ROOTLESS_HELPERS;
 	msg.cpu_base_ns = r->cpu_base;
 	msg.spec_len = spec_len;
-	msg.flags = (policy->learn ? WB_JOB_LEARN : 0) | (wiring ? WB_JOB_INTERACTIVE : 0);
+	msg.flags = (policy->learn ? WB_JOB_LEARN : 0) |
+		    (wiring ? (wiring->tty ? WB_JOB_TTY : WB_JOB_INTERACTIVE) : 0);
 	fds[nfds++] = spec;
 	fds[nfds++] = sp[1];
 	fds[nfds++] = wiring ? wiring->in_fd : in;

@@ -40,6 +40,9 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 struct wb_slot_wiring {
 	int in_fd, out_fd;
 	int cpu;
+	/* warmbox run --tty instead: in_fd and out_fd are both the job's end
+	 * of the tty channel (wire.h WB_JOB_TTY), cpu is -1. */
+	bool tty;
 };
 
 /* Sends a job to a warm slot; done is called exactly once. The job and
