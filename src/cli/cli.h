@@ -67,14 +67,17 @@ struct wb_learn;
 int wb_cli_print_learned(const struct wb_learn *l, const char *description, FILE *f, FILE *counts_f);
 
 /* warmbox run's job (execute.c) on zygotes started for it: one, or one per
- * side with an interactor (ipolicy is the interactor's). The result, or
- * NULL with why saying what failed; accounting names the mode either way. */
+ * side with an interactor (ipolicy is the interactor's). With tty (tty.h,
+ * --tty; no interactor) the program's stdio is a pty relayed to it. The
+ * result, or NULL with why saying what failed; accounting names the mode
+ * either way. */
 struct wb_job;
 struct wb_policy;
 struct wb_result;
+struct wb_tty;
 struct wb_result *wb_cli_execute(const struct wb_job *job, const struct wb_policy *policy,
-				 const struct wb_policy *ipolicy, bool trace, char *why, size_t whylen,
-				 const char **accounting);
+				 const struct wb_policy *ipolicy, struct wb_tty *tty, bool trace, char *why,
+				 size_t whylen, const char **accounting);
 
 /* Every policy of dir, compiled (cli_serve.c), and the union of their
  * binds: the daemon's zygotes carry them all. A policy whose runtime is

@@ -2,6 +2,7 @@
  * daemon uses (one slot, one job), the result JSON on stdout. */
 #include "cli/cli.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,14 +19,24 @@
 #include "policy/policy.h"
 #include "core/render.h"
 #include "core/result.h"
+#include "cli/tty.h"
 
 #define MAX_INPUT_BYTES (256u << 20)
+/* --tty's CPU and wall limits when none is given (SPEC: no default). The
+ * job format has no "unlimited": its ceiling, a day, stands for none, and
+ * still ends a shell forgotten in some terminal. */
+#define TTY_TIME_MS WB_MAX_TIME_MS
 
 void wb_cli_run_usage(FILE *f)
 {
 	fputs("usage: warmbox run [OPTIONS] -- PROGRAM [ARGS...]\n"
-	      "       warmbox run [--policies DIR] [--trace] --job FILE   (FILE - reads stdin)\n"
+	      "       warmbox run [--policies DIR] [--trace] [-t] --job FILE   (FILE - reads stdin)\n"
 	      "options:\n"
+	      "  -t, --tty           the program's stdin, stdout and stderr are a terminal of its\n"
+	      "                      own inside the sandbox, relayed to ours (stdin must be one);\n"
+	      "                      no default --cpu and --wall (24 h, the most a job may have);\n"
+	      "                      the result goes to stderr. A shell in a job's sandbox:\n"
+	      "                        warmbox run -t --procs 64 -- /bin/sh\n"
 	      "  --cpu MS            CPU time limit, all processes (default 1000)\n"
 	      "  --wall MS           wall time limit (default 3000, or 2*cpu+1000 when --cpu is given)\n"
 	      "  --memory SIZE       peak memory of the whole job (default 256M)\n"
@@ -155,6 +166,7 @@ static const struct option options[] = {
 	{"job", required_argument, NULL, OPT_JOB},
 	{"trace", no_argument, NULL, OPT_TRACE},
 	{"help", no_argument, NULL, 'h'},
+	{"tty", no_argument, NULL, 't'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -162,8 +174,9 @@ struct cli {
 	const char *job_file;
 	const char *policies;
 	bool trace;
+	bool tty;            /* --tty: the job on a terminal (tty.h) */
 	bool job_fields;     /* an option that only makes sense without --job */
-	bool wall_given;
+	bool cpu_given, wall_given, stdin_given;
 	bool help;           /* --help: print the usage, run nothing */
 };
 
@@ -175,14 +188,15 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+ht", options, NULL)) != -1) {
 		rc = 0;
-		if (opt != OPT_POLICIES && opt != OPT_JOB && opt != OPT_TRACE && opt != 'h')
+		if (opt != OPT_POLICIES && opt != OPT_JOB && opt != OPT_TRACE && opt != 'h' && opt != 't')
 			c->job_fields = true;
 		switch (opt) {
 		case OPT_CPU:
 			if (wb_cli_parse_u64(optarg, &job->limits.cpu_ms) < 0)
 				return usage_error("--cpu: expected milliseconds, got \"%s\"", optarg);
+			c->cpu_given = true;
 			break;
 		case OPT_WALL:
 			if (wb_cli_parse_u64(optarg, &job->limits.wall_ms) < 0)
@@ -214,6 +228,7 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 			c->policies = optarg;
 			break;
 		case OPT_STDIN:
+			c->stdin_given = true;
 			free(job->stdin_data);
 			job->stdin_data = NULL;
 			if (wb_cli_read_file(optarg, MAX_INPUT_BYTES, &job->stdin_data, &job->stdin_len) < 0)
@@ -237,6 +252,9 @@ static int parse_options(int argc, char **argv, struct wb_job *job, struct cli *
 			break;
 		case OPT_TRACE:
 			c->trace = true;
+			break;
+		case 't':
+			c->tty = true;
 			break;
 		case 'h':
 			c->help = true;
@@ -267,6 +285,62 @@ static int no_store(const struct wb_job *job, const char *side)
 	return 0;
 }
 
+/* Whether the job's JSON text gives limits.NAME itself. */
+static bool gives_limit(const unsigned char *text, size_t len, const char *name)
+{
+	cJSON *root = cJSON_ParseWithLength((const char *)text, len);
+	bool given = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "limits"), name);
+
+	cJSON_Delete(root);
+	return given;
+}
+
+static int job_from_file(int argc, struct wb_job *job, const struct cli *c)
+{
+	char err[WB_ERR_LEN];
+	unsigned char *text;
+	size_t len;
+	int rc;
+
+	if (c->job_fields || optind < argc)
+		return usage_error("%s", "--job takes the whole job from the file: no other job options or PROGRAM");
+	wb_job_free(job);
+	rc = wb_cli_read_file(c->job_file, MAX_INPUT_BYTES, &text, &len);
+	if (rc < 0) {
+		fprintf(stderr, "warmbox run: --job %s: %s\n", c->job_file, strerror(-rc));
+		return WB_EXIT_USAGE;
+	}
+	rc = wb_job_parse((const char *)text, len, job, err, sizeof(err));
+	/* The file's own limits apply; the ones it leaves to defaults have
+	 * none on a terminal. */
+	if (rc == 0 && c->tty && !gives_limit(text, len, "cpu_ms"))
+		job->limits.cpu_ms = TTY_TIME_MS;
+	if (rc == 0 && c->tty && !gives_limit(text, len, "wall_ms"))
+		job->limits.wall_ms = TTY_TIME_MS;
+	free(text);
+	if (rc < 0)
+		return usage_error("invalid job: %s", err);
+	if ((rc = no_store(job, "")) != 0 ||
+	    (job->interactor && (rc = no_store(job->interactor, "interactor: ")) != 0))
+		return rc;
+	return 0;
+}
+
+/* --tty's rules: the terminal is the program's stdin, so warmbox's must be
+ * one, and nothing else may claim it. */
+static int tty_usage(const struct cli *c)
+{
+	if (!c->tty)
+		return 0;
+	if (!isatty(0))
+		return usage_error("--tty: standard input is not a terminal (run it from one, or without -t)");
+	if (c->stdin_given)
+		return usage_error("%s", "--tty: the program's stdin is the terminal: no --stdin");
+	if (c->job_file && strcmp(c->job_file, "-") == 0)
+		return usage_error("%s", "--tty: the program's stdin is the terminal: no --job - (a file instead)");
+	return 0;
+}
+
 static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 {
 	char err[WB_ERR_LEN];
@@ -274,27 +348,14 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 
 	if ((rc = wb_job_init(job)) < 0)
 		return usage_error("%s", strerror(-rc));
-	if ((rc = parse_options(argc, argv, job, c)) != 0 || c->help)
+	if ((rc = parse_options(argc, argv, job, c)) != 0 || c->help || (rc = tty_usage(c)) != 0)
 		return rc;
 	if (c->job_file) {
-		unsigned char *text;
-		size_t len;
-
-		if (c->job_fields || optind < argc)
-			return usage_error("%s", "--job takes the whole job from the file: no other job options or PROGRAM");
-		wb_job_free(job);
-		rc = wb_cli_read_file(c->job_file, MAX_INPUT_BYTES, &text, &len);
-		if (rc < 0) {
-			fprintf(stderr, "warmbox run: --job %s: %s\n", c->job_file, strerror(-rc));
-			return WB_EXIT_USAGE;
-		}
-		rc = wb_job_parse((const char *)text, len, job, err, sizeof(err));
-		free(text);
-		if (rc < 0)
-			return usage_error("invalid job: %s", err);
-		if ((rc = no_store(job, "")) != 0 ||
-		    (job->interactor && (rc = no_store(job->interactor, "interactor: ")) != 0))
+		if ((rc = job_from_file(argc, job, c)) != 0)
 			return rc;
+		if (c->tty && (job->stdin_len || job->interactor))
+			return usage_error("--tty: the job gives %s; on a terminal the program's stdin is the terminal",
+					   job->interactor ? "an interactor" : "stdin");
 		return 0;
 	}
 	if (optind >= argc)
@@ -302,7 +363,12 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 	for (int i = optind; i < argc; i++)
 		if (wb_strv_push(&job->argv, &job->argc, argv[i]) < 0)
 			return usage_error("%s", strerror(ENOMEM));
-	if (!c->wall_given && job->limits.cpu_ms != WB_DEFAULT_CPU_MS) {
+	if (c->tty) {
+		if (!c->cpu_given)
+			job->limits.cpu_ms = TTY_TIME_MS;
+		if (!c->wall_given)
+			job->limits.wall_ms = TTY_TIME_MS;
+	} else if (!c->wall_given && job->limits.cpu_ms != WB_DEFAULT_CPU_MS) {
 		uint64_t wall = 2 * job->limits.cpu_ms + 1000;
 
 		job->limits.wall_ms = wall > WB_DEFAULT_WALL_MS ? wall : WB_DEFAULT_WALL_MS;
@@ -316,7 +382,8 @@ static int build_job(int argc, char **argv, struct wb_job *job, struct cli *c)
 
 /* ---- running it ---- */
 
-static int print_result(struct wb_result *res)
+/* On stdout; with --tty on stderr, as SPEC says: stdout was the job's. */
+static int print_result(struct wb_result *res, FILE *f)
 {
 	char *json = wb_render_line(res);
 
@@ -324,9 +391,9 @@ static int print_result(struct wb_result *res)
 		fprintf(stderr, "warmbox run: out of memory rendering the result\n");
 		return WB_EXIT_SANDBOX;
 	}
-	printf("%s\n", json);
+	fprintf(f, "%s\n", json);
 	free(json);
-	fflush(stdout);
+	fflush(f);
 	return res->status == WB_STATUS_XX ? WB_EXIT_SANDBOX : WB_EXIT_OK;
 }
 
@@ -354,20 +421,24 @@ static int print_learned(const struct wb_job *job, struct wb_result *res)
 	return wb_cli_print_learned(res->learned, desc, stdout, stderr) < 0 ? WB_EXIT_SANDBOX : WB_EXIT_OK;
 }
 
+/* The terminal comes back as it was before the result is printed (tty.c
+ * restores it when the job ends, whichever way). */
 static int execute(const struct wb_job *job, const struct wb_policy *policy,
-		   const struct wb_policy *ipolicy, bool trace, bool learn)
+		   const struct wb_policy *ipolicy, struct wb_tty *tty, bool trace, bool learn)
 {
 	struct wb_result *res, xx = {.id = job->id, .status = WB_STATUS_XX, .exit_code = -1};
+	FILE *out = tty ? stderr : stdout;
 	char why[256];
 	int status;
 
-	res = wb_cli_execute(job, policy, ipolicy, trace, why, sizeof(why), &xx.accounting);
+	res = wb_cli_execute(job, policy, ipolicy, tty, trace, why, sizeof(why), &xx.accounting);
+	wb_tty_free(tty);
 	if (!res) {
 		xx.error = why;
-		print_result(&xx);
+		print_result(&xx, out);
 		return WB_EXIT_SANDBOX;
 	}
-	status = learn ? print_learned(job, res) : print_result(res);
+	status = learn ? print_learned(job, res) : print_result(res, out);
 	wb_result_free(res);
 	free(res);
 	return status;
@@ -377,6 +448,7 @@ static int run_or_learn(int argc, char **argv, bool learn)
 {
 	struct wb_job job;
 	struct wb_policy policy, ipolicy;
+	struct wb_tty *tty = NULL;
 	struct cli c = {0};
 	char err[1024];
 	int rc;
@@ -393,9 +465,9 @@ static int run_or_learn(int argc, char **argv, bool learn)
 		wb_job_free(&job);
 		return rc;
 	}
-	if (learn && (job.ncopy_out || job.interactor)) {
+	if (learn && (job.ncopy_out || job.interactor || c.tty)) {
 		fprintf(stderr, "warmbox learn: %s is not available while learning\n",
-			job.interactor ? "an interactor" : "--copy-out");
+			job.interactor ? "an interactor" : c.tty ? "--tty" : "--copy-out");
 		wb_job_free(&job);
 		return WB_EXIT_USAGE;
 	}
@@ -414,7 +486,14 @@ static int run_or_learn(int argc, char **argv, bool learn)
 		wb_job_free(&job);
 		return WB_EXIT_USAGE;
 	}
-	rc = execute(&job, &policy, &ipolicy, c.trace, learn);
+	if (c.tty && (rc = wb_tty_open(&tty)) < 0) {
+		fprintf(stderr, "warmbox run: --tty: cannot read the terminal's settings: %s\n", strerror(-rc));
+		wb_policy_free(&policy);
+		wb_policy_free(&ipolicy);
+		wb_job_free(&job);
+		return WB_EXIT_USAGE;
+	}
+	rc = execute(&job, &policy, &ipolicy, tty, c.trace, learn);
 	wb_policy_free(&policy);
 	wb_policy_free(&ipolicy);
 	wb_job_free(&job);

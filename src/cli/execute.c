@@ -1,6 +1,7 @@
 /* execute.c: warmbox run's job on zygotes of its own, started for it and
  * gone with it: one, or two for a job with an interactor (one sandbox per
- * side, SPEC "Interactive jobs"). */
+ * side, SPEC "Interactive jobs"); with --tty, on a terminal (tty.c) that
+ * is relayed on the same loop. */
 #include "cli/cli.h"
 
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "manager/idlock.h"
 #include "manager/interact.h"
 #include "manager/slot.h"
+#include "cli/tty.h"
 
 struct exec_ctx;
 
@@ -28,9 +30,17 @@ struct side {
 	bool warm;
 };
 
+/* The signals that end warmbox run through its loop, so that the zygotes
+ * are killed and the slot ids released; with --tty also SIGHUP (the
+ * operator's terminal went away), so that it is restored too. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
 struct exec_ctx {
 	uv_loop_t loop;
-	uv_signal_t sig[2];
+	uv_signal_t sig[3];
+	int nsig;
+	struct wb_tty *tty;
+	int tty_chan;            /* the job's end of the tty channel, until sent */
 	struct side side[WB_SIDES];
 	int nsides;
 	bool trace, submitted;
@@ -42,8 +52,8 @@ static void close_signals(struct exec_ctx *ctx)
 {
 	if (uv_is_closing((uv_handle_t *)&ctx->sig[0]))
 		return;
-	uv_close((uv_handle_t *)&ctx->sig[0], NULL);
-	uv_close((uv_handle_t *)&ctx->sig[1], NULL);
+	for (int i = 0; i < ctx->nsig; i++)
+		uv_close((uv_handle_t *)&ctx->sig[i], NULL);
 }
 
 static void close_side(struct side *sd)
@@ -54,9 +64,11 @@ static void close_side(struct side *sd)
 	wb_slot_close(slot);
 }
 
-/* Each side's job in flight is answered XX through on_done. */
+/* Each side's job in flight is answered XX through on_done. The terminal
+ * first: from here on nothing is relayed. */
 static void close_all(struct exec_ctx *ctx)
 {
+	wb_tty_finish(ctx->tty);
 	for (int i = 0; i < ctx->nsides; i++)
 		close_side(&ctx->side[i]);
 	close_signals(ctx);
@@ -73,6 +85,8 @@ static void on_done(struct wb_slot *slot, struct wb_result *res, void *data)
 	for (int i = 0; i < ctx->nsides; i++)
 		if (ctx->side[i].slot)
 			return;
+	/* The job has ended: its last output, then the terminal as it was. */
+	wb_tty_finish(ctx->tty);
 	close_signals(ctx);
 }
 
@@ -88,7 +102,13 @@ static void submit(struct exec_ctx *ctx)
 	int rc;
 
 	ctx->submitted = true;
-	if (ctx->nsides == 1) {
+	if (ctx->tty) {
+		w[0] = (struct wb_slot_wiring){.in_fd = ctx->tty_chan, .out_fd = ctx->tty_chan, .cpu = -1,
+					       .tty = true};
+		rc = submit_one(&ctx->side[0], &w[0]);
+		close(ctx->tty_chan);
+		ctx->tty_chan = -1;
+	} else if (ctx->nsides == 1) {
 		rc = submit_one(&ctx->side[0], NULL);
 	} else if ((rc = wb_interact_wire(w)) == 0) {
 		for (int i = 0; i < WB_SIDES && rc == 0; i++)
@@ -134,6 +154,16 @@ static void on_signal(uv_signal_t *h, int signum)
 
 	(void)signum;
 	snprintf(ctx->why, sizeof(ctx->why), "interrupted");
+	close_all(ctx);
+}
+
+/* The operator's side of --tty is gone, or cannot be relayed: as if
+ * interrupted, for a job on a terminal nobody can see. */
+static void on_tty_gone(const char *why, void *data)
+{
+	struct exec_ctx *ctx = data;
+
+	snprintf(ctx->why, sizeof(ctx->why), "%s", why);
 	close_all(ctx);
 }
 
@@ -188,11 +218,28 @@ static struct wb_result *collect(struct exec_ctx *ctx)
 	return NULL;
 }
 
-struct wb_result *wb_cli_execute(const struct wb_job *job, const struct wb_policy *policy,
-				 const struct wb_policy *ipolicy, bool trace, char *why, size_t whylen,
-				 const char **accounting)
+/* With --tty, the channel before the loop (it carries the window size at
+ * the time the job is sent) and the relay's wait for the master on it. */
+static int start_tty(struct exec_ctx *ctx)
 {
-	struct exec_ctx ctx = {.trace = trace, .nsides = job->interactor ? WB_SIDES : 1};
+	int rc;
+
+	if (!ctx->tty)
+		return 0;
+	if ((rc = ctx->tty_chan = wb_tty_channel(ctx->tty)) < 0 ||
+	    (rc = wb_tty_start(ctx->tty, &ctx->loop, on_tty_gone, ctx)) < 0) {
+		snprintf(ctx->why, sizeof(ctx->why), "sandbox: cannot set up the terminal: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+struct wb_result *wb_cli_execute(const struct wb_job *job, const struct wb_policy *policy,
+				 const struct wb_policy *ipolicy, struct wb_tty *tty, bool trace, char *why,
+				 size_t whylen, const char **accounting)
+{
+	struct exec_ctx ctx = {.trace = trace, .nsides = job->interactor ? WB_SIDES : 1, .tty = tty,
+			       .tty_chan = -1, .nsig = tty ? 3 : 2};
 	struct wb_slot_cfg cfg[WB_SIDES];
 	struct wb_cgroup *cg = NULL;
 	struct wb_result *res = NULL;
@@ -209,16 +256,21 @@ struct wb_result *wb_cli_execute(const struct wb_job *job, const struct wb_polic
 					      .nbinds = ctx.side[i].policy->nbinds};
 	if (claim_slots(&ctx, cfg) == 0) {
 		uv_loop_init(&ctx.loop);
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < ctx.nsig; i++) {
 			uv_signal_init(&ctx.loop, &ctx.sig[i]);
 			ctx.sig[i].data = &ctx;
-			uv_signal_start(&ctx.sig[i], on_signal, i ? SIGTERM : SIGINT);
+			uv_signal_start(&ctx.sig[i], on_signal, stop_signals[i]);
 		}
-		start_slots(&ctx, cfg);
+		if (start_tty(&ctx) == 0)
+			start_slots(&ctx, cfg);
+		else
+			close_all(&ctx);
 		uv_run(&ctx.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&ctx.loop);
 		res = collect(&ctx);
 	}
+	if (ctx.tty_chan >= 0)
+		close(ctx.tty_chan);
 	for (int i = 0; i < ctx.nsides; i++)
 		wb_idlock_release(ctx.side[i].lock);
 	snprintf(why, whylen, "%s", ctx.why[0] ? ctx.why : "sandbox: no result");
