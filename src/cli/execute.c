@@ -44,6 +44,7 @@ struct exec_ctx {
 	struct side side[WB_SIDES];
 	int nsides;
 	bool trace, submitted;
+	bool interrupted;        /* a signal or the terminal ended it: why says so */
 	char why[256];
 };
 
@@ -154,6 +155,7 @@ static void on_signal(uv_signal_t *h, int signum)
 
 	(void)signum;
 	snprintf(ctx->why, sizeof(ctx->why), "interrupted");
+	ctx->interrupted = true;
 	close_all(ctx);
 }
 
@@ -164,6 +166,7 @@ static void on_tty_gone(const char *why, void *data)
 	struct exec_ctx *ctx = data;
 
 	snprintf(ctx->why, sizeof(ctx->why), "%s", why);
+	ctx->interrupted = true;
 	close_all(ctx);
 }
 
@@ -268,6 +271,15 @@ struct wb_result *wb_cli_execute(const struct wb_job *job, const struct wb_polic
 		uv_run(&ctx.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&ctx.loop);
 		res = collect(&ctx);
+	}
+	/* A job cut short says why, not only that its zygote was closed. */
+	if (res && ctx.interrupted && res->status == WB_STATUS_XX) {
+		char *e = strdup(ctx.why);
+
+		if (e) {
+			free(res->error);
+			res->error = e;
+		}
 	}
 	if (ctx.tty_chan >= 0)
 		close(ctx.tty_chan);
