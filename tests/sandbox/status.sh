@@ -118,6 +118,13 @@ case_sv() {
 
 # SV for a syscall of another ABI: 32-bit int 0x80 (README "Policies").
 case_sv_foreign_abi() {
+	# Some hosts (paravirtualised guests) give int 0x80 from 64-bit code a
+	# SIGSEGV before any filter sees it: nothing to check there.
+	if "$PROGS/int80" >/dev/null 2>&1; [ $? -eq 139 ]; then
+		skip "SV: a 32-bit int 0x80 syscall is SV" "int 0x80 segfaults on this host outside the sandbox too"
+		skip "SV: int 0x80 is named a foreign architecture" "int 0x80 segfaults on this host"
+		return
+	fi
 	wb_run run --copy-in "$(prog int80)" -- ./int80
 	expect_status SV "SV: a 32-bit int 0x80 syscall is SV"
 	expect_field .syscall "foreign architecture" "SV: int 0x80 is named a foreign architecture"
