@@ -50,7 +50,8 @@ void wb_cli_run_usage(FILE *f)
 	      "  --copy-in HOST[:BOX]  put a host file into /box (keeps its permission bits)\n"
 	      "  --copy-out BOX      return a file of /box in the result (repeatable)\n"
 	      "  --env NAME=VALUE    set the environment (repeatable; replaces the defaults)\n"
-	      "  --network           share the host's network (off by default)\n"
+	      "  --network           a network of the job's own through pasta (package passt);\n"
+	      "                      the policy must allow sockets (e.g. --policy net)\n"
 	      "  --trace             add sandbox timings to the result\n"
 	      "SIZE is KiB, or a number with a K, M or G suffix.\n",
 	      f);

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "manager/cgroup.h"
+#include "manager/pasta.h"
 #include "daemon/log.h"
 #include "policy/policy.h"
 #include "daemon/pool.h"
@@ -63,6 +64,8 @@ void wb_cli_serve_usage(FILE *f)
 	      "  --write-timeout S   drop a client that reads none of its results for S seconds (60)\n"
 	      "  --stop-timeout S    after SIGTERM, S seconds for clients to read their last results (10)\n"
 	      "  --policies DIR      where policies are found\n"
+	      "  --allow-network     accept network jobs: each gets a network of its own through pasta\n"
+	      "                      (package passt), without the host's loopback\n"
 	      "  --log-level LEVEL   error, warn, info (default) or debug\n"
 	      "  --trace             add sandbox timings (\"trace\") to every result\n",
 	      f);
@@ -250,7 +253,7 @@ int wb_cli_serve(int argc, char **argv)
 		{"max-connections", required_argument, NULL, 'c'}, {"idle-timeout", required_argument, NULL, 'I'},
 		{"write-timeout", required_argument, NULL, 'W'}, {"stop-timeout", required_argument, NULL, 'S'},
 		{"log-level", required_argument, NULL, 'L'}, {"trace", no_argument, NULL, 't'},
-		{"metrics", required_argument, NULL, 'P'},
+		{"metrics", required_argument, NULL, 'P'}, {"allow-network", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -280,6 +283,7 @@ int wb_cli_serve(int argc, char **argv)
 		case 'P': scfg.metrics = optarg; break;
 		case 'p': policies_dir = optarg; break;
 		case 't': pcfg.trace = true; break;
+		case 'N': scfg.allow_network = true; break;
 		case 'z': if (wb_cli_count_option("serve", "zygotes", optarg, 1, &pcfg.zygotes) < 0) return WB_EXIT_USAGE; break;
 		case 'j': if (wb_cli_count_option("serve", "jobs", optarg, 1, &pcfg.max_jobs) < 0) return WB_EXIT_USAGE; break;
 		case 'q': if (wb_cli_count_option("serve", "queue", optarg, 0, &pcfg.queue_max) < 0) return WB_EXIT_USAGE; break;
@@ -324,6 +328,10 @@ int wb_cli_serve(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "warmbox serve: unexpected argument \"%s\"\n", argv[optind]);
 		return WB_EXIT_USAGE;
+	}
+	if (scfg.allow_network && wb_pasta_available(err, sizeof(err)) < 0) {
+		fprintf(stderr, "warmbox serve: --allow-network: %s\n", err);
+		return WB_EXIT_SANDBOX;
 	}
 	if (cpus < 1)
 		cpus = 1;

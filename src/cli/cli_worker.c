@@ -17,6 +17,7 @@
 #include "daemon/pool.h"
 #include "daemon/worker.h"
 #include "manager/cgroup.h"
+#include "manager/pasta.h"
 #include "policy/policy.h"
 
 #define DEFAULT_STORE (1ull << 30)
@@ -48,6 +49,7 @@ void wb_cli_worker_usage(FILE *f)
 	      "  --store SIZE        the file store's bytes (default 1G)\n"
 	      "  --max-output SIZE   largest output_kb a job may ask for, per stream (default 64M)\n"
 	      "  --policies DIR      where policies are found\n"
+	      "  --allow-network     run network jobs, each with a network of its own through pasta\n"
 	      "  --metrics HOST:PORT Prometheus metrics at GET /metrics over HTTP (PORT alone: 127.0.0.1)\n"
 	      "  --log-level LEVEL   error, warn, info (default) or debug\n",
 	      f);
@@ -111,7 +113,7 @@ int wb_cli_worker(int argc, char **argv)
 		{"max-output", required_argument, NULL, 'o'}, {"policies", required_argument, NULL, 'p'},
 		{"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
 		{"claim-idle", required_argument, NULL, 'C'}, {"max-deliveries", required_argument, NULL, 'D'},
-		{"metrics", required_argument, NULL, 'P'},
+		{"metrics", required_argument, NULL, 'P'}, {"allow-network", no_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0},
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -138,6 +140,7 @@ int wb_cli_worker(int argc, char **argv)
 		case 'r': wcfg.results = optarg; break;
 		case 'P': wcfg.metrics = optarg; break;
 		case 'p': policies_dir = optarg; break;
+		case 'N': wcfg.allow_network = true; break;
 		case 'z': if (wb_cli_count_option("worker", "zygotes", optarg, 1, &pcfg.zygotes) < 0) return WB_EXIT_USAGE; break;
 		case 'j': if (wb_cli_count_option("worker", "jobs", optarg, 1, &pcfg.max_jobs) < 0) return WB_EXIT_USAGE; break;
 		case 'D': if (wb_cli_count_option("worker", "max-deliveries", optarg, 1, &wcfg.max_deliveries) < 0) return WB_EXIT_USAGE; break;
@@ -170,6 +173,10 @@ int wb_cli_worker(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "warmbox worker: unexpected argument \"%s\"\n", argv[optind]);
 		return WB_EXIT_USAGE;
+	}
+	if (wcfg.allow_network && wb_pasta_available(err, sizeof(err)) < 0) {
+		fprintf(stderr, "warmbox worker: --allow-network: %s\n", err);
+		return WB_EXIT_SANDBOX;
 	}
 	if (!redis || parse_redis(redis, host, sizeof(host), &wcfg.port) < 0) {
 		fprintf(stderr, "warmbox worker: --redis HOST:PORT is required (got \"%s\")\n", redis ? redis : "");

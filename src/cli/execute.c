@@ -15,6 +15,7 @@
 #include "manager/cgroup.h"
 #include "manager/idlock.h"
 #include "manager/interact.h"
+#include "manager/pasta.h"
 #include "manager/slot.h"
 #include "cli/tty.h"
 
@@ -250,11 +251,17 @@ struct wb_result *wb_cli_execute(const struct wb_job *job, const struct wb_polic
 
 	if (wb_cgroup_open(&cg, err, sizeof(err)) < 0 && geteuid() == 0)
 		fprintf(stderr, "warmbox: note: no usable cgroup, rlimit accounting (%s)\n", err);
+	/* Never the host's network instead: no pasta, no job. */
+	if (job->network && wb_pasta_available(why, whylen) < 0) {
+		*accounting = wb_accounting_name(wb_cgroup_mode(cg));
+		wb_cgroup_close(cg);
+		return NULL;
+	}
 	ctx.side[WB_SIDE_PROGRAM] = (struct side){.ctx = &ctx, .job = job, .policy = policy, .lock = -1};
 	ctx.side[WB_SIDE_INTERACTOR] = (struct side){.ctx = &ctx, .job = job->interactor, .policy = ipolicy,
 						     .lock = -1};
 	for (int i = 0; i < ctx.nsides; i++)
-		cfg[i] = (struct wb_slot_cfg){.network = i == WB_SIDE_PROGRAM && job->network, .cg = cg,
+		cfg[i] = (struct wb_slot_cfg){.cg = cg,
 					      .binds = ctx.side[i].policy->binds,
 					      .nbinds = ctx.side[i].policy->nbinds};
 	if (claim_slots(&ctx, cfg) == 0) {

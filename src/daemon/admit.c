@@ -52,8 +52,9 @@ int wb_admit_job(const struct wb_admit *a, struct wb_pool_job *pj, struct wb_pin
 		snprintf(msg, len, "invalid job: policy: no such policy");
 		return -EINVAL;
 	}
-	if (job->network) {
-		snprintf(msg, len, "invalid job: network: this daemon runs jobs without network");
+	if (job->network && !a->allow_network) {
+		snprintf(msg, len, "invalid job: network: this daemon runs jobs without network (%s --allow-network)",
+			 a->command);
 		return -EINVAL;
 	}
 	if (in && !(pj->ipolicy = find_policy(a, in->policy))) {

@@ -5,6 +5,7 @@
 #ifndef WB_ADMIT_H
 #define WB_ADMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ struct wb_admit {
 	uint64_t max_output_kb;          /* the largest output_kb a job may ask for */
 	struct wb_store *store;
 	const char *command;             /* "warmbox serve", ...: messages name its options */
+	bool allow_network;              /* --allow-network: network jobs run (through pasta) */
 };
 
 /* A job's pinned store entries, both sides'. */

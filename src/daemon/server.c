@@ -448,6 +448,7 @@ int wb_server_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_serve
 	}
 	srv->admit = (struct wb_admit){.policies = cfg->policies, .npolicies = cfg->npolicies,
 				       .max_output_kb = cfg->max_output_kb, .store = srv->store,
+				       .allow_network = cfg->allow_network,
 				       .command = "warmbox serve"};
 	*out = srv;
 	uv_timer_init(loop, &srv->sweep);

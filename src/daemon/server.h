@@ -19,6 +19,7 @@ struct wb_server_cfg {
 	size_t max_request;              /* bytes per line */
 	size_t max_unsent;               /* unsent result bytes before we stop reading a client */
 	uint64_t max_output_kb;          /* the largest output_kb a job may ask for */
+	bool allow_network;              /* network jobs run, each with a pasta of its own */
 	unsigned max_connections;        /* more are answered with an error and closed */
 	size_t max_memory;               /* request buffers, jobs, their output and results */
 	unsigned idle_ms;                /* a connection with nothing in flight, silent this long, is closed */

@@ -531,6 +531,7 @@ int wb_worker_start(uv_loop_t *loop, struct wb_pool *pool, const struct wb_worke
 	}
 	w->admit = (struct wb_admit){.policies = cfg->policies, .npolicies = cfg->npolicies,
 				     .max_output_kb = cfg->max_output_kb, .store = w->store,
+				     .allow_network = cfg->allow_network,
 				     .command = "warmbox worker"};
 	if (cfg->metrics && (rc = wb_metrics_listen(loop, cfg->metrics, render_metrics, w, &w->metrics, err,
 						    errlen)) < 0) {

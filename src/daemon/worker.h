@@ -23,6 +23,7 @@ struct wb_worker_cfg {
 	const struct wb_policy *policies;
 	size_t npolicies;
 	uint64_t max_output_kb;
+	bool allow_network;              /* network jobs run, each with a pasta of its own */
 	uint64_t store_max;
 	const char *metrics;             /* HOST:PORT of GET /metrics, or NULL */
 };

@@ -227,6 +227,35 @@ static int decode(struct job *j)
 	return 0;
 }
 
+/* network: true: a network namespace of the job's own, made before any
+ * of the job's processes exists, and configured by the manager's pasta
+ * from outside while we wait. Dumpable meanwhile, so that a rootless
+ * manager may open our /proc/PID/ns files; no job process is there yet
+ * to take advantage of it. */
+static int join_network(struct job *j)
+{
+	uint32_t msg = WB_MSG_NET_READY;
+	ssize_t n;
+
+	if (!(j->msg.flags & WB_JOB_NETWORK))
+		return 0;
+	if (unshare(CLONE_NEWNET) < 0)
+		return failed_at(j, WB_STAGE_NETWORK, -errno);
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return failed_at(j, WB_STAGE_NETWORK, -errno);
+	if (wb_fdpass_send(j->sock, &msg, sizeof(msg), NULL, 0) < 0)
+		return failed_at(j, WB_STAGE_NETWORK, -EPIPE);
+	do
+		n = recv(j->sock, &msg, sizeof(msg), 0);
+	while (n < 0 && errno == EINTR);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return failed_at(j, WB_STAGE_NETWORK, -errno);
+	/* Anything else is the manager giving up (pasta failed: it says why). */
+	if (n != (ssize_t)sizeof(msg) || msg != WB_MSG_NET_UP)
+		return failed_at(j, WB_STAGE_NETWORK, -ENETUNREACH);
+	return 0;
+}
+
 /* warmbox run --tty: the channel and the stderr pipe give way to the pty,
  * which is the program's stdin, stdout, stderr and controlling terminal.
  * The stderr pipe's end closes here, so the manager sees it end at once. */
@@ -294,7 +323,8 @@ static void drop_program_fds(struct job *j)
 	j->tty = -1;
 }
 
-/* The job stage, in DESIGN.md's order: decode, (--tty) make the job's
+/* The job stage, in DESIGN.md's order: decode, (network) a network
+ * namespace of its own with pasta attached, (--tty) make the job's
  * terminal, write the files, fork the program (which sets its limits and
  * filter and execs), free the zygote for the next spare, watch the
  * limits, reap everything. Each step that fails notes its stage for the
@@ -303,7 +333,7 @@ static int run(struct job *j)
 {
 	int rc;
 
-	if ((rc = decode(j)) < 0 || (rc = make_tty(j)) < 0 || (rc = write_files(j)) < 0 ||
+	if ((rc = decode(j)) < 0 || (rc = join_network(j)) < 0 || (rc = make_tty(j)) < 0 || (rc = write_files(j)) < 0 ||
 	    (rc = watch_children(j)) < 0 || (rc = start_program(j)) < 0)
 		return rc;
 	drop_program_fds(j);

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "manager/copyout.h"
 #include "manager/verdict.h"
+#include "manager/pasta.h"
 #include "proto/fdpass.h"
 
 /* How long past its wall limit a job may stay silent before the manager
@@ -105,6 +106,8 @@ void run_finish(struct run *r)
 		close(r->copy_fd);
 	wb_cgroup_slot_close(r->cgs);
 	r->cgs = NULL;
+	wb_pasta_stop(r->pasta);
+	r->pasta = NULL;
 	s->run = NULL;
 	res = malloc(sizeof(*res));
 	if (res) {
@@ -176,6 +179,36 @@ static void on_output(uv_poll_t *h, int status, int events)
 	maybe_finish(r);
 }
 
+static void on_network(struct wb_pasta *p, int err, const char *msg, void *data)
+{
+	struct run *r = data;
+	uint32_t up = WB_MSG_NET_UP;
+
+	(void)p;
+	if (err == 0 && wb_fdpass_send(r->sock, &up, sizeof(up), NULL, 0) == 0)
+		return;
+	snprintf(r->why, sizeof(r->why), "%s", err ? msg : "network: the job init is gone");
+	r->fail = r->why;
+	send_kill(r);
+}
+
+/* The job init has made its network namespace: pasta goes into it. */
+static void start_network(struct run *r)
+{
+	int rc = -ESRCH;
+
+	if (r->pasta || !r->job->network)
+		snprintf(r->why, sizeof(r->why), "sandbox: the job init asked for a network it was not given");
+	else if (r->init_pid <= 0)
+		snprintf(r->why, sizeof(r->why), "network: the job init's pid is unknown");
+	else
+		rc = wb_pasta_start(r->slot->loop, r->init_pid, on_network, r, &r->pasta, r->why, sizeof(r->why));
+	if (rc == 0)
+		return;
+	r->fail = r->why;
+	send_kill(r);
+}
+
 static void on_report(uv_poll_t *h, int status, int events)
 {
 	struct run *r = h->data;
@@ -189,6 +222,10 @@ static void on_report(uv_poll_t *h, int status, int events)
 		return;
 	if (nfd != 1)
 		r->copy_fd = -1;
+	if (n == (ssize_t)sizeof(uint32_t) && r->res.type == WB_MSG_NET_READY && !r->got_result) {
+		start_network(r);
+		return;
+	}
 	if (n == (ssize_t)sizeof(r->res) && r->res.type == WB_MSG_RESULT && !r->got_result)
 		r->got_result = true;
 	else if (nfd == 1) {
@@ -324,7 +361,8 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 	msg.cpu_base_ns = r->cpu_base;
 	msg.spec_len = spec_len;
 	msg.flags = (policy->learn ? WB_JOB_LEARN : 0) |
-		    (wiring ? (wiring->tty ? WB_JOB_TTY : WB_JOB_INTERACTIVE) : 0);
+		    (wiring ? (wiring->tty ? WB_JOB_TTY : WB_JOB_INTERACTIVE) : 0) |
+		    (job->network ? WB_JOB_NETWORK : 0);
 	fds[nfds++] = spec;
 	fds[nfds++] = sp[1];
 	fds[nfds++] = wiring ? wiring->in_fd : in;

@@ -212,7 +212,7 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 	 * its job's cgroup, and the zygote must see the job cgroups to clone
 	 * spares into them (nsdelegate). */
 	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-		     CLONE_PIDFD | (cfg->network ? 0 : CLONE_NEWNET);
+		     CLONE_PIDFD | CLONE_NEWNET;
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
 	pid = wb_clone3(&args);

@@ -17,7 +17,6 @@ struct wb_slot;
 
 struct wb_slot_cfg {
 	unsigned idx;            /* picks the slot's host uid and cgroup */
-	bool network;            /* share the host's network namespace */
 	char *const *binds;      /* extra read-only binds (policies) */
 	size_t nbinds;
 	struct wb_cgroup *cg;    /* NULL: rlimit accounting */

@@ -34,6 +34,8 @@ struct run {
 	int copy_fd;
 	const char *fail;
 	struct wb_result r;
+	struct wb_pasta *pasta;  /* network: true, from WB_MSG_NET_READY to the end */
+	char why[320];           /* fail's text when it is made up here */
 };
 
 struct wb_slot {

@@ -21,6 +21,8 @@ enum wb_msg_type {
 	WB_MSG_SPARE_CGROUP,     /* manager → zygote: struct wb_msg_cgroup + the next spare's cgroup */
 	WB_MSG_TTY_SIZE,         /* warmbox run --tty → job init, on the tty channel: struct wb_msg_tty */
 	WB_MSG_TTY_MASTER,       /* job init → warmbox run --tty, on it: struct wb_msg_tty + the pty's master */
+	WB_MSG_NET_READY,        /* job init → manager on the job socket: its own network namespace is made */
+	WB_MSG_NET_UP,           /* manager → job init on it: pasta has configured that namespace */
 };
 
 /* Where a sandbox step failed; names in wb_stage_name(). */
@@ -43,6 +45,7 @@ enum wb_stage {
 	WB_STAGE_CAPS,
 	WB_STAGE_SECCOMP,
 	WB_STAGE_EXECVE,
+	WB_STAGE_NETWORK,
 	WB_STAGE_COUNT,
 };
 
@@ -83,6 +86,10 @@ struct wb_msg_cgroup {
  * program the other side as stdin, stdout, stderr and controlling
  * terminal (SPEC "Operator tools"). */
 #define WB_JOB_TTY 0x10u
+/* network: true: the job init makes a network namespace of its own, says
+ * WB_MSG_NET_READY and waits for WB_MSG_NET_UP (or WB_MSG_KILL) while the
+ * manager attaches pasta to it (manager/pasta.h). */
+#define WB_JOB_NETWORK 0x20u
 
 /* Descriptors of WB_MSG_JOB, in this order; then the CPU usage file
  * (WB_JOB_CPU_FD), then one per file by ref, in the files' order. */

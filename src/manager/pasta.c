@@ -1,0 +1,298 @@
+/* pasta.c: one pasta per network job, our child in the foreground. It
+ * writes its pid to a FIFO once the namespace is configured: that is the
+ * moment the job may start. Its log file says why when it fails. */
+#include "manager/pasta.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* pasta reads the host's addresses and routes, and sets the namespace up,
+ * in a few ms; seconds mean it is stuck. */
+#define READY_TIMEOUT_MS 5000
+
+struct wb_pasta {
+	uv_loop_t *loop;
+	uv_process_t proc;
+	uv_poll_t ready_poll;
+	uv_timer_t timer;
+	int ready_fd;
+	char dir[64];
+	wb_pasta_cb cb;
+	void *data;
+	unsigned handles;
+	bool exited, stopped, reported;
+	bool spawned;            /* proc was given to uv_spawn: it must be closed */
+};
+
+static int find_pasta(char *path, size_t len)
+{
+	const char *env = getenv("PATH");
+	char dirs[4096];
+
+	snprintf(dirs, sizeof(dirs), "%s", env ? env : "/usr/local/bin:/usr/bin:/bin");
+	for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if (*d != '/' || (size_t)snprintf(path, len, "%s/pasta", d) >= len)
+			continue;
+		if (access(path, X_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int wb_pasta_available(char *err, size_t errlen)
+{
+	char path[4200];
+
+	if (find_pasta(path, sizeof(path)) < 0) {
+		snprintf(err, errlen, "network: needs pasta, from Debian's passt package (apt-get install passt): "
+				      "not found in PATH");
+		return -ENOENT;
+	}
+	/* pasta opens it as us: Debian's udev makes it 0666, some hosts 0600. */
+	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "network: pasta needs /dev/net/tun, which uid %u cannot open: %s",
+			 (unsigned)geteuid(), strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void remove_dir(struct wb_pasta *p)
+{
+	char path[96];
+
+	if (!p->dir[0])
+		return;
+	snprintf(path, sizeof(path), "%s/ready", p->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/log", p->dir);
+	unlink(path);
+	rmdir(p->dir);
+	p->dir[0] = '\0';
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct wb_pasta *p = h->data;
+
+	if (--p->handles == 0)
+		free(p);
+}
+
+/* Once stopped and reaped: the process handle goes last, so the child is
+ * never left unwaited. */
+static void maybe_free(struct wb_pasta *p)
+{
+	if (!p->stopped || !p->exited)
+		return;
+	uv_close((uv_handle_t *)&p->proc, on_closed);
+}
+
+static void report(struct wb_pasta *p, int err, const char *msg)
+{
+	if (p->reported)
+		return;
+	p->reported = true;
+	uv_timer_stop(&p->timer);
+	uv_poll_stop(&p->ready_poll);
+	if (p->cb)
+		p->cb(p, err, msg, p->data);
+}
+
+/* The last line pasta logged: its reason for giving up. */
+static void failed(struct wb_pasta *p, const char *what)
+{
+	char path[96], log[4096] = "", msg[600];
+	char *line, *end;
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/log", p->dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, log, sizeof(log) - 1);
+		close(fd);
+	}
+	log[n > 0 ? n : 0] = '\0';
+	while ((end = strrchr(log, '\n')) && end[1] == '\0')
+		*end = '\0';
+	line = strrchr(log, '\n');
+	line = line ? line + 1 : log;
+	snprintf(msg, sizeof(msg), "network: pasta %s%s%.400s", what, *line ? ": " : "", line);
+	report(p, -ENETUNREACH, msg);
+}
+
+static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
+{
+	struct wb_pasta *p = proc->data;
+	char what[64];
+
+	p->exited = true;
+	if (!p->reported) {
+		snprintf(what, sizeof(what), sig ? "killed by signal %d" : "exited %d", sig ? sig : (int)status);
+		failed(p, what);
+	}
+	maybe_free(p);
+}
+
+static void on_ready(uv_poll_t *h, int status, int events)
+{
+	struct wb_pasta *p = h->data;
+	char buf[32];
+	ssize_t n = read(p->ready_fd, buf, sizeof(buf));
+
+	(void)status;
+	(void)events;
+	if (n > 0)
+		report(p, 0, NULL);
+	else if (n == 0 || errno != EAGAIN)
+		uv_poll_stop(h);     /* no writer yet, or it died: the exit says */
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	failed(t->data, "not ready within 5 s");
+}
+
+static int spawn(struct wb_pasta *p, pid_t target, char *err, size_t errlen)
+{
+	char exe[4200], ready[96], log[96], userns[64], netns[64];
+	char *args[32];
+	unsigned n = 0;
+	uv_process_options_t o = {0};
+	uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
+	int rc;
+
+	if (find_pasta(exe, sizeof(exe)) < 0)
+		return wb_pasta_available(err, errlen);
+	snprintf(ready, sizeof(ready), "%s/ready", p->dir);
+	snprintf(log, sizeof(log), "%s/log", p->dir);
+	snprintf(userns, sizeof(userns), "/proc/%d/ns/user", (int)target);
+	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)target);
+	args[n++] = "pasta";
+	args[n++] = "--foreground";
+	args[n++] = "--quiet";
+	args[n++] = "--log-file";
+	args[n++] = log;
+	args[n++] = "--pid";
+	args[n++] = ready;
+	/* As root it would become nobody, who may not enter a user namespace
+	 * root owns; it sandboxes itself either way. */
+	if (geteuid() == 0) {
+		args[n++] = "--runas";
+		args[n++] = "0";
+	}
+	args[n++] = "--config-net";
+	/* No port of the job's is offered to the host, none of the host's
+	 * loopback ports appears in the job, and the gateway address is the
+	 * gateway, not the host: the host's loopback stays out of reach. */
+	args[n++] = "--tcp-ports";
+	args[n++] = "none";
+	args[n++] = "--udp-ports";
+	args[n++] = "none";
+	args[n++] = "--tcp-ns";
+	args[n++] = "none";
+	args[n++] = "--udp-ns";
+	args[n++] = "none";
+	args[n++] = "--no-map-gw";
+	args[n++] = "--userns";
+	args[n++] = userns;
+	args[n++] = "--netns";
+	args[n++] = netns;
+	args[n] = NULL;
+	o.file = exe;
+	o.args = args;
+	o.exit_cb = on_exit_cb;
+	o.stdio = stdio;
+	o.stdio_count = 3;
+	p->spawned = true;
+	rc = uv_spawn(p->loop, &p->proc, &o);
+	if (rc < 0)
+		snprintf(err, errlen, "network: cannot start %s: %s", exe, uv_strerror(rc));
+	return rc;
+}
+
+/* The FIFO's reader is open before pasta opens it to write: that open
+ * does not block, and pasta's pid arrives through it once it is ready. */
+static int make_fifo(struct wb_pasta *p, char *err, size_t errlen)
+{
+	char ready[96];
+	int rc;
+
+	snprintf(p->dir, sizeof(p->dir), "/tmp/warmbox-pasta.XXXXXX");
+	if (!mkdtemp(p->dir)) {
+		rc = -errno;
+		p->dir[0] = '\0';
+		goto fail;
+	}
+	snprintf(ready, sizeof(ready), "%s/ready", p->dir);
+	if (mkfifo(ready, 0600) < 0 || (p->ready_fd = open(ready, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "network: cannot make pasta's ready FIFO under /tmp: %s", strerror(-rc));
+	return rc;
+}
+
+int wb_pasta_start(uv_loop_t *loop, pid_t target, wb_pasta_cb cb, void *data, struct wb_pasta **out,
+		   char *err, size_t errlen)
+{
+	struct wb_pasta *p = calloc(1, sizeof(*p));
+	int rc;
+
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	*p = (struct wb_pasta){.loop = loop, .cb = cb, .data = data, .ready_fd = -1};
+	if ((rc = make_fifo(p, err, errlen)) < 0 || (rc = spawn(p, target, err, errlen)) < 0) {
+		if (p->ready_fd >= 0)
+			close(p->ready_fd);
+		remove_dir(p);
+		if (!p->spawned) {
+			free(p);
+			return rc;
+		}
+		/* libuv holds a failed spawn's handle until it is closed. */
+		p->proc.data = p;
+		p->handles = 1;
+		uv_close((uv_handle_t *)&p->proc, on_closed);
+		return rc;
+	}
+	p->proc.data = p;
+	uv_poll_init(loop, &p->ready_poll, p->ready_fd);
+	uv_timer_init(loop, &p->timer);
+	p->ready_poll.data = p->timer.data = p;
+	p->handles = 3;
+	uv_poll_start(&p->ready_poll, UV_READABLE, on_ready);
+	uv_timer_start(&p->timer, on_timeout, READY_TIMEOUT_MS, 0);
+	*out = p;
+	return 0;
+}
+
+void wb_pasta_stop(struct wb_pasta *p)
+{
+	if (!p || p->stopped)
+		return;
+	p->stopped = true;
+	p->cb = NULL;
+	p->reported = true;
+	if (!p->exited)
+		uv_process_kill(&p->proc, SIGKILL);
+	uv_close((uv_handle_t *)&p->ready_poll, on_closed);
+	uv_close((uv_handle_t *)&p->timer, on_closed);
+	close(p->ready_fd);
+	p->ready_fd = -1;
+	remove_dir(p);
+	maybe_free(p);
+}
