@@ -5,11 +5,15 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <uv.h>
 
+#include "cli/tty.h"
 #include "inside/enter.h"
 #include "policy/policy.h"
 
@@ -130,6 +134,131 @@ static int open_job(int fd, const char *id)
 	return pidfd;
 }
 
+/* A new pty of the host's: the command's terminal is never the operator's
+ * own, which a job process could otherwise reopen through /proc and
+ * write into (TIOCSTI). 0 with both ends, or -errno. */
+static int open_pty(int *master, int *slave)
+{
+	const char *name;
+
+	*slave = -1;
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0)
+		return -errno;
+	if (grantpt(*master) < 0 || unlockpt(*master) < 0 || !(name = ptsname(*master)) ||
+	    (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		int err = errno;
+
+		close(*master);
+		return -err;
+	}
+	return 0;
+}
+
+struct relay {
+	struct wb_tty *tty;
+	pid_t joiner;
+	uv_poll_t exit_poll;
+	uv_signal_t sig[3];
+};
+
+static void end_relay(struct relay *r)
+{
+	wb_tty_finish(r->tty);
+	if (!uv_is_closing((uv_handle_t *)&r->exit_poll))
+		uv_close((uv_handle_t *)&r->exit_poll, NULL);
+	for (int i = 0; i < 3; i++)
+		if (!uv_is_closing((uv_handle_t *)&r->sig[i]))
+			uv_close((uv_handle_t *)&r->sig[i], NULL);
+}
+
+static void on_exit_poll(uv_poll_t *h, int status, int events)
+{
+	(void)status;
+	(void)events;
+	end_relay(h->data);
+}
+
+/* The operator's terminal is gone, or warmbox enter was told to stop: the
+ * joiner dies, and the command with it (its parent-death signal). */
+static void stop_command(struct relay *r)
+{
+	kill(r->joiner, SIGKILL);
+}
+
+static void on_gone(const char *why, void *data)
+{
+	(void)why;
+	stop_command(data);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	stop_command(h->data);
+}
+
+/* Relays the operator's terminal and the command's pty until the command
+ * ends (its joiner's pidfd), then restores the terminal. */
+static int relay(struct wb_tty *tty, int master, pid_t joiner)
+{
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	struct relay r = {.tty = tty, .joiner = joiner};
+	uv_loop_t loop;
+	int pidfd = (int)syscall(SYS_pidfd_open, joiner, 0), rc;
+
+	if (pidfd < 0) {
+		close(master);
+		return -errno;
+	}
+	uv_loop_init(&loop);
+	uv_poll_init(&loop, &r.exit_poll, pidfd);
+	r.exit_poll.data = &r;
+	uv_poll_start(&r.exit_poll, UV_READABLE, on_exit_poll);
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(&loop, &r.sig[i]);
+		r.sig[i].data = &r;
+		uv_signal_start(&r.sig[i], on_signal, sigs[i]);
+	}
+	rc = wb_tty_start_master(tty, &loop, master, on_gone, &r);
+	if (rc < 0) {
+		fprintf(stderr, "warmbox enter: cannot relay the terminal: %s\n", strerror(-rc));
+		stop_command(&r);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	close(pidfd);
+	return rc;
+}
+
+/* The command on a pty of its own when stdin is a terminal, else on our
+ * descriptors. Its exit status, or -errno. */
+static int run_command(struct wb_enter *e)
+{
+	struct wb_tty *tty = NULL;
+	int master = -1, slave = -1, rc;
+	pid_t joiner;
+
+	if (isatty(0)) {
+		if ((rc = wb_tty_open(&tty)) < 0 || (rc = open_pty(&master, &slave)) < 0) {
+			fprintf(stderr, "warmbox enter: cannot make a terminal: %s\n", strerror(-rc));
+			wb_tty_free(tty);
+			return rc;
+		}
+		e->tty = slave;
+	}
+	rc = wb_enter_start(e, &joiner);
+	if (slave >= 0)
+		close(slave);
+	/* The relay takes the master, whichever way it ends. */
+	if (rc == 0 && tty)
+		relay(tty, master, joiner);
+	else if (master >= 0)
+		close(master);
+	wb_tty_free(tty);
+	return rc < 0 ? rc : wb_enter_wait(joiner);
+}
+
 int wb_cli_enter(int argc, char **argv)
 {
 	static char *const default_argv[] = {"/bin/sh", NULL};
@@ -140,7 +269,6 @@ int wb_cli_enter(int argc, char **argv)
 	char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/box", term, NULL};
 	const char *t = getenv("TERM");
 	int rc = parse(argc, argv, &o), fd, pidfd;
-	pid_t joiner;
 
 	if (rc)
 		return rc > 0 ? (wb_cli_enter_usage(stdout), WB_EXIT_OK) : WB_EXIT_USAGE;
@@ -161,14 +289,8 @@ int wb_cli_enter(int argc, char **argv)
 		return WB_EXIT_SANDBOX;
 	}
 	snprintf(term, sizeof(term), "TERM=%s", t && *t && strlen(t) < 100 ? t : "dumb");
-	{
-		struct wb_enter e = {.pidfd = pidfd, .policy = &policy, .argv = o.argv ? o.argv : default_argv,
-				     .envp = envp, .tty = -1};
-
-		rc = wb_enter_start(&e, &joiner);
-		if (rc == 0)
-			rc = wb_enter_wait(joiner);
-	}
+	rc = run_command(&(struct wb_enter){.pidfd = pidfd, .policy = &policy,
+					    .argv = o.argv ? o.argv : default_argv, .envp = envp, .tty = -1});
 	close(pidfd);
 	wb_policy_free(&policy);
 	return rc < 0 ? WB_EXIT_SANDBOX : rc;

@@ -475,6 +475,14 @@ int wb_tty_start(struct wb_tty *t, uv_loop_t *loop, wb_tty_gone_cb gone, void *d
 	return uv_poll_start(&t->chan_poll, UV_READABLE, on_chan);
 }
 
+int wb_tty_start_master(struct wb_tty *t, uv_loop_t *loop, int master, wb_tty_gone_cb gone, void *data)
+{
+	t->gone = gone;
+	t->data = data;
+	t->master = master;
+	return begin_relay(t, loop);
+}
+
 /* The job init reports only once every process of the job is reaped, so
  * by now the pty's other side is closed: reading gives what it still
  * holds, then EIO. Interrupted, the job may still run: EAGAIN ends it. */

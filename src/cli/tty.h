@@ -28,6 +28,11 @@ typedef void (*wb_tty_gone_cb)(const char *why, void *data);
  * in raw mode and relays until the job ends. 0 or -errno. */
 int wb_tty_start(struct wb_tty *t, uv_loop_t *loop, wb_tty_gone_cb gone, void *data);
 
+/* warmbox enter: the pty's master is ours already (no channel): puts the
+ * terminal in raw mode and relays until the command ends. The master is
+ * the tty's from now on, to close. 0 or -errno. */
+int wb_tty_start_master(struct wb_tty *t, uv_loop_t *loop, int master, wb_tty_gone_cb gone, void *data);
+
 /* The job has ended: what the pty still holds is written out, the
  * terminal's settings are restored and the handles closed (the loop must
  * run on until they are). Again or never started: a no-op. */

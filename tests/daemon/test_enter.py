@@ -5,10 +5,14 @@ job's namespaces as its uid with no capabilities and the default filter,
 seeing that job's processes and files and no other's, refused to anyone but
 the daemon's owner, and gone when the job ends."""
 
+import fcntl
 import os
+import pty
 import secrets
+import select
 import subprocess
 import sys
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -153,6 +157,46 @@ def case_refused(d):
     os.chmod(d.sock, 0o660)
     a = c.recv(timeout=30)
     T.check(a and a.get("status") == "OK", "the job ends OK", brief(a))
+    c.close()
+
+
+def take_ctty():
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@T.case(MAIN)
+def case_tty(d):
+    """on a terminal: a shell on a pty of its own, the operator's settings restored"""
+    c = d.client()
+    c.send(sleeper("shell", "w", "30"))
+    T.check(running(d, "shell"), "the job is running")
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    argv = [wbd.WB, "enter", "--socket", d.sock] + (["--policies", wbd.POLICIES] if wbd.POLICIES else [])
+    p = subprocess.Popen(wbd.as_user_argv(argv + ["shell"]), stdin=slave, stdout=slave,
+                         stderr=subprocess.PIPE, preexec_fn=take_ctty, close_fds=True)
+    os.write(master, b"echo in$((6*7)) $(cat /box/note); [ -t 0 ] && echo term; exit 5\n")
+    shown, end = b"", time.monotonic() + 20
+    while p.poll() is None and time.monotonic() < end:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                shown += os.read(master, 65536)
+            except OSError:
+                break
+    try:
+        rc = p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    T.check(rc == 5, "warmbox enter exits with the shell's status, 5", (rc, err, shown))
+    T.check(b"in42 w" in shown and b"term" in shown,
+            "the shell ran inside the job, its stdin a terminal", shown)
+    T.check(termios.tcgetattr(slave) == before, "the operator's terminal settings are restored")
+    os.close(master)
+    os.close(slave)
     c.close()
 
 
