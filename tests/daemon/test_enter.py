@@ -92,7 +92,7 @@ def case_inside(d):
     """the entered command: the job's files, its processes only, its uid, no caps, the filter"""
     word, other = secrets.token_hex(8), secrets.token_hex(8)
     c = d.client()
-    c.send(sleeper("mine", word, "9.301"), sleeper("theirs", other, "9.302"))
+    c.send(sleeper("mine", word, "4.301"), sleeper("theirs", other, "4.302"))
     T.check(running(d, "mine") and running(d, "theirs"), "both jobs running")
     T.check(note_seen(d, "mine", word), "cat /box/note inside reads what the job wrote")
     rc, out, err = enter(d, "mine", ["/bin/sh", "-c",
@@ -101,7 +101,7 @@ def case_inside(d):
                                      "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status"])
     T.check(rc == 0, "the command exits 0", err)
     lines = out.splitlines()
-    T.check(lines and "sleep 9.301" in lines[0] and "9.302" not in lines[0],
+    T.check(lines and "sleep 4.301" in lines[0] and "4.302" not in lines[0],
             "its /proc shows this job's program and not the other job's", out)
     T.check(len(lines) > 1 and lines[1].isdigit() and 3 <= int(lines[1]) <= 6,
             "its /proc holds the job's few processes only (init, program, this shell and its child)", out)
