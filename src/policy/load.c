@@ -1,6 +1,7 @@
 /* load.c: where policies live (SPEC "Policies": --policies, then
- * $WARMBOX_POLICIES, the installed copy, the source tree), reading one,
- * listing them. policy.c parses and compiles what is read here. */
+ * $WARMBOX_POLICIES, the installed copy, the source tree), reading one and
+ * those it includes (from the same directory), listing them. policy.c
+ * parses and compiles what is read here, include.c merges. */
 #include "policy/policy.h"
 
 #include <dirent.h>
@@ -80,15 +81,54 @@ out:
 	return rc;
 }
 
+struct dir_source {
+	const char *dir;
+};
+
+static int policy_path(const char *dir, const char *name, char *path, size_t len)
+{
+	return snprintf(path, len, "%s/%s.json", dir, name) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* wb_policy_source's read: DIR/NAME.json, labelled with its path. */
+static int read_from_dir(void *ctx, const char *name, char **label, char **text, size_t *len,
+			 char *err, size_t errlen)
+{
+	const struct dir_source *d = ctx;
+	char path[4096];
+	int rc = policy_path(d->dir, name, path, sizeof(path));
+
+	if (rc < 0) {
+		snprintf(err, errlen, "path too long");
+		return rc;
+	}
+	rc = read_small_file(path, text, len);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path,
+			 rc == -ENOENT ? "no such file" :
+			 rc == -EFBIG ? "not a regular file under 1 MiB" : strerror(-rc));
+		return rc;
+	}
+	*label = strdup(path);
+	if (!*label) {
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int wb_policy_load(const char *dir, const char *name, struct wb_policy *p, char *err, size_t errlen)
 {
+	struct dir_source d = {.dir = dir};
+	const struct wb_policy_source src = {.name = name, .read = read_from_dir, .ctx = &d};
 	char path[4096];
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	if (snprintf(path, sizeof(path), "%s/%s.json", dir, name) >= (int)sizeof(path)) {
+	if (policy_path(dir, name, path, sizeof(path)) < 0) {
 		snprintf(err, errlen, "policy: path too long");
 		return -ENAMETOOLONG;
 	}
@@ -101,7 +141,7 @@ int wb_policy_load(const char *dir, const char *name, struct wb_policy *p, char 
 		snprintf(err, errlen, "%s: %s", path, rc == -EFBIG ? "not a regular file under 1 MiB" : strerror(-rc));
 		return rc;
 	}
-	rc = wb_policy_parse(path, text, len, p, err, errlen);
+	rc = wb_policy_resolve(path, text, len, &src, p, err, errlen);
 	free(text);
 	if (rc == 0) {
 		free(p->name);

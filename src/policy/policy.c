@@ -1,8 +1,9 @@
 /* policy.c: a policy's JSON parsed and compiled once to BPF (load.c finds
- * and reads the file).
+ * and reads the file, include.c merges what it includes).
  * The filter's default action is a user notification, so the job init learns
  * the number of a refused syscall and can name it in the result. */
 #include "policy/policy.h"
+#include "policy/policy_impl.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -36,6 +37,14 @@ static int errno_by_name(const char *name)
 	return -1;
 }
 
+const char *policy_errno_name(int err)
+{
+	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
+		if (errno_names[i].value == err)
+			return errno_names[i].name;
+	return "?";
+}
+
 static int syscall_by_name(const char *name)
 {
 	int nr = seccomp_syscall_resolve_name(name);
@@ -53,35 +62,33 @@ static const struct {
 };
 
 /* An entry is "NAME" or "NAME if argN == VALUE" (VALUE a number or one of
- * arg_names): the rule then matches only calls with that argument. */
-struct entry {
-	int nr;
-	bool has_arg;
-	unsigned arg;
-	uint64_t value;
-};
-
-static int parse_entry(const char *text, struct entry *e)
+ * arg_names): the rule then matches only calls with that argument. Fills
+ * r but its entry; -ENOENT for an unknown syscall, -EINVAL for the rest. */
+static int parse_entry(const char *text, struct wb_policy_rule *r)
 {
 	char name[64], value[64], extra;
 	unsigned arg;
 	int n = sscanf(text, "%63[a-z0-9_] if arg%u == %63s %c", name, &arg, value, &extra);
 
-	memset(e, 0, sizeof(*e));
+	r->arg = -1;
+	r->value = 0;
 	if (n == 1 && strlen(name) == strlen(text)) {
-		e->nr = syscall_by_name(name);
-		return e->nr < 0 ? -ENOENT : 0;
+		r->nr = syscall_by_name(name);
+		return r->nr < 0 ? -ENOENT : 0;
 	}
 	if (n != 3 || arg > 5)
 		return -EINVAL;
-	e->nr = syscall_by_name(name);
-	if (e->nr < 0)
+	r->nr = syscall_by_name(name);
+	if (r->nr < 0)
 		return -ENOENT;
-	e->has_arg = true;
-	e->arg = arg;
+	/* Their namespace checks (add_rule) must not be sidestepped by a
+	 * condition. */
+	if (r->nr == SCMP_SYS(clone) || r->nr == SCMP_SYS(clone3))
+		return -EPERM;
+	r->arg = (int)arg;
 	for (size_t i = 0; i < sizeof(arg_names) / sizeof(arg_names[0]); i++) {
 		if (strcmp(arg_names[i].name, value) == 0) {
-			e->value = arg_names[i].value;
+			r->value = arg_names[i].value;
 			return 0;
 		}
 	}
@@ -89,7 +96,7 @@ static int parse_entry(const char *text, struct entry *e)
 		char *end;
 
 		errno = 0;
-		e->value = strtoull(value, &end, 0);
+		r->value = strtoull(value, &end, 0);
 		if (errno || *end)
 			return -EINVAL;
 	}
@@ -100,22 +107,23 @@ static int entry_error(char *err, size_t errlen, const char *file, const char *f
 		       const char *text, int rc)
 {
 	snprintf(err, errlen, "%s: %s: %s \"%s\"", file, field,
-		 rc == -ENOENT ? "unknown syscall" : "bad entry (NAME or \"NAME if argN == VALUE\")", text);
+		 rc == -ENOENT ? "unknown syscall" :
+		 rc == -EPERM ? "no condition may be put on clone or clone3, in" :
+		 "bad entry (NAME or \"NAME if argN == VALUE\")", text);
 	return -EINVAL;
 }
 
-/* Adds one syscall with the given action, applying the argument rules every
- * policy gets whatever its author wrote. */
-static int add_rule(scmp_filter_ctx ctx, uint32_t action, const struct entry *e)
+/* Adds one rule, applying the argument rules every policy gets whatever
+ * its author wrote. */
+static int add_rule(scmp_filter_ctx ctx, const struct wb_policy_rule *r)
 {
-	int nr = e->nr;
+	uint32_t action = r->err ? SCMP_ACT_ERRNO((uint32_t)r->err) : SCMP_ACT_ALLOW;
+	int nr = r->nr;
 
-	/* Their namespace checks below must not be sidestepped by a condition. */
-	if (e->has_arg && (nr == SCMP_SYS(clone) || nr == SCMP_SYS(clone3)))
-		return -EINVAL;
-	if (e->has_arg)
+	if (r->arg >= 0)
 		return seccomp_rule_add(ctx, action, nr, 1,
-					(struct scmp_arg_cmp){.arg = e->arg, .op = SCMP_CMP_EQ, .datum_a = e->value});
+					(struct scmp_arg_cmp){.arg = (unsigned)r->arg, .op = SCMP_CMP_EQ,
+							      .datum_a = r->value});
 	if (action == SCMP_ACT_ALLOW && nr == SCMP_SYS(clone))
 		return seccomp_rule_add(ctx, action, nr, 1,
 					SCMP_A0(SCMP_CMP_MASKED_EQ, WB_POLICY_NS_FLAGS, 0));
@@ -201,12 +209,12 @@ out:
 	return rc;
 }
 
-static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
-		   struct wb_policy *p, char *err, size_t errlen)
+/* Compiles rules into p->bpf under p->def. */
+static int compile(const char *name, struct wb_policy *p, const struct wb_policy_rule *rules, size_t nrules,
+		   char *err, size_t errlen)
 {
 	uint32_t def;
 	scmp_filter_ctx ctx;
-	const cJSON *it, *group;
 	bool listed[H_CALLS] = {false}, allowed_execve = false;
 	int rc = -EINVAL;
 
@@ -228,47 +236,17 @@ static int compile(const char *name, const cJSON *allow, const cJSON *errnos,
 	 * the path length is paid ~450 times per job. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 
-	cJSON_ArrayForEach(it, allow) {
-		struct entry e;
+	for (size_t i = 0; i < nrules; i++) {
+		const struct wb_policy_rule *r = &rules[i];
 
-		if ((rc = parse_entry(it->valuestring, &e)) < 0) {
-			rc = entry_error(err, errlen, name, "allow", it->valuestring, rc);
-			goto out;
-		}
-		rc = add_rule(ctx, SCMP_ACT_ALLOW, &e);
+		rc = add_rule(ctx, r);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: allow: cannot add \"%s\": %s", name, it->valuestring,
-				 strerror(-rc));
+			snprintf(err, errlen, "%s: %s%s: cannot add \"%s\": %s", name, r->err ? "errno." : "allow",
+				 r->err ? policy_errno_name(r->err) : "", r->entry, strerror(-rc));
 			goto out;
 		}
-		mark_listed(it->valuestring, listed);
-		allowed_execve |= e.nr == SCMP_SYS(execve) && !e.has_arg;
-	}
-	cJSON_ArrayForEach(group, errnos) {
-		int e = errno_by_name(group->string);
-
-		if (e < 0) {
-			snprintf(err, errlen, "%s: errno: unknown errno name \"%s\"", name, group->string);
-			rc = -EINVAL;
-			goto out;
-		}
-		cJSON_ArrayForEach(it, group) {
-			struct entry en;
-			char field[80];
-
-			snprintf(field, sizeof(field), "errno.%s", group->string);
-			if ((rc = parse_entry(it->valuestring, &en)) < 0) {
-				rc = entry_error(err, errlen, name, field, it->valuestring, rc);
-				goto out;
-			}
-			rc = add_rule(ctx, SCMP_ACT_ERRNO((uint32_t)e), &en);
-			if (rc < 0) {
-				snprintf(err, errlen, "%s: errno.%s: cannot add \"%s\" (listed twice?): %s",
-					 name, group->string, it->valuestring, strerror(-rc));
-				goto out;
-			}
-			mark_listed(it->valuestring, listed);
-		}
+		mark_listed(r->entry, listed);
+		allowed_execve |= r->nr == SCMP_SYS(execve) && r->arg < 0 && r->err == 0;
 	}
 	/* The program is started with execve while the job init waits for
 	 * it (a vfork-style clone): refusing it would stall both. */
@@ -367,33 +345,52 @@ static void one_line(char *err, size_t errlen)
 			err[i] = '?';
 }
 
-int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_policy *p,
-		    char *err, size_t errlen)
+/* Appends the entries of one array of the file (allow, or one errno
+ * group) to p->rules with action err. field names it in messages. */
+static int read_rules(const char *name, const char *field, const cJSON *a, int err_value,
+		      struct wb_policy *p, char *err, size_t errlen)
 {
-	cJSON *root;
-	const cJSON *field, *allow = NULL, *errnos = NULL, *binds = NULL;
-	int rc = -EINVAL;
+	const cJSON *it;
+	size_t n = (size_t)cJSON_GetArraySize(a);
+	struct wb_policy_rule *v = realloc(p->rules, (p->nrules + n + 1) * sizeof(*v));
 
-	memset(p, 0, sizeof(*p));
-	root = cJSON_ParseWithLength(text, len);
-	if (!root || !cJSON_IsObject(root)) {
-		snprintf(err, errlen, "%s: not a JSON object (syntax error near byte %ld)", name,
-			 root ? 0L : (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : 0));
-		goto out;
+	if (!v)
+		return -ENOMEM;
+	p->rules = v;
+	cJSON_ArrayForEach(it, a) {
+		struct wb_policy_rule *r = &p->rules[p->nrules];
+		int rc = parse_entry(it->valuestring, r);
+
+		if (rc < 0)
+			return entry_error(err, errlen, name, field, it->valuestring, rc);
+		r->err = err_value;
+		r->entry = strdup(it->valuestring);
+		if (!r->entry)
+			return -ENOMEM;
+		p->nrules++;
+		p->nallow += err_value == 0;
 	}
+	return 0;
+}
+
+/* The fields but allow, errno and binds, and which of those are given. */
+static int read_fields(const char *name, const cJSON *root, const cJSON **allow, const cJSON **errnos,
+		       const cJSON **binds, const cJSON **include, struct wb_policy *p, char *err, size_t errlen)
+{
+	const cJSON *field;
+	int rc;
+
 	cJSON_ArrayForEach(field, root) {
 		const char *k = field->string;
 
 		if (given_before(root, field)) {
 			snprintf(err, errlen, "%s: \"%s\" given twice", name, k);
-			rc = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		if (strcmp(k, "description") == 0) {
 			if (!cJSON_IsString(field)) {
 				snprintf(err, errlen, "%s: description: must be a string", name);
-				rc = -EINVAL;
-				goto out;
+				return -EINVAL;
 			}
 		} else if (strcmp(k, "default_action") == 0) {
 			const char *v = cJSON_IsString(field) ? field->valuestring : "";
@@ -404,43 +401,56 @@ int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_po
 				p->def = WB_POLICY_ERRNO;
 			else {
 				snprintf(err, errlen, "%s: default_action: must be \"kill\" or \"errno\"", name);
-				rc = -EINVAL;
-				goto out;
+				return -EINVAL;
 			}
-		} else if (strcmp(k, "allow") == 0) {
-			if ((rc = check_string_array(name, "allow", field, err, errlen)) < 0)
-				goto out;
-			allow = field;
+		} else if (strcmp(k, "allow") == 0 || strcmp(k, "binds") == 0 || strcmp(k, "include") == 0) {
+			if ((rc = check_string_array(name, k, field, err, errlen)) < 0)
+				return rc;
+			*(k[0] == 'a' ? allow : k[0] == 'b' ? binds : include) = field;
 		} else if (strcmp(k, "errno") == 0) {
 			const cJSON *g;
 
 			if (!cJSON_IsObject(field)) {
 				snprintf(err, errlen, "%s: errno: must be an object of arrays", name);
-				rc = -EINVAL;
-				goto out;
+				return -EINVAL;
 			}
 			cJSON_ArrayForEach(g, field) {
 				if (given_before(field, g)) {
 					snprintf(err, errlen, "%s: errno: \"%s\" given twice", name, g->string);
-					rc = -EINVAL;
-					goto out;
+					return -EINVAL;
 				}
 				if ((rc = check_string_array(name, "errno", g, err, errlen)) < 0)
-					goto out;
+					return rc;
 			}
-			errnos = field;
-		} else if (strcmp(k, "binds") == 0) {
-			if ((rc = check_string_array(name, "binds", field, err, errlen)) < 0)
-				goto out;
-			binds = field;
+			*errnos = field;
 		} else {
 			snprintf(err, errlen, "%s: unknown field \"%s\"", name, k);
-			rc = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 	}
-	if (!allow) {
-		snprintf(err, errlen, "%s: allow: required", name);
+	return 0;
+}
+
+int policy_read_one(const char *name, const char *text, size_t len, struct wb_policy *p,
+		    char *err, size_t errlen)
+{
+	cJSON *root;
+	const cJSON *field, *allow = NULL, *errnos = NULL, *binds = NULL, *include = NULL, *g;
+	int rc = -EINVAL;
+
+	memset(p, 0, sizeof(*p));
+	root = cJSON_ParseWithLength(text, len);
+	if (!root || !cJSON_IsObject(root)) {
+		snprintf(err, errlen, "%s: not a JSON object (syntax error near byte %ld)", name,
+			 root ? 0L : (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : 0));
+		goto out;
+	}
+	rc = read_fields(name, root, &allow, &errnos, &binds, &include, p, err, errlen);
+	if (rc < 0)
+		goto out;
+	/* What an include brings is checked with the merged whole. */
+	if (!allow && !include) {
+		snprintf(err, errlen, "%s: allow: required (or an include)", name);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -451,12 +461,40 @@ int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_po
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = parse_binds(name, binds, p, err, errlen);
-	if (rc < 0)
+	if ((rc = read_rules(name, "allow", allow, 0, p, err, errlen)) < 0)
 		goto out;
-	rc = compile(name, allow, errnos, p, err, errlen);
+	cJSON_ArrayForEach(g, errnos) {
+		int e = errno_by_name(g->string);
+		char where[80];
+
+		if (e < 0) {
+			snprintf(err, errlen, "%s: errno: unknown errno name \"%s\"", name, g->string);
+			rc = -EINVAL;
+			goto out;
+		}
+		snprintf(where, sizeof(where), "errno.%s", g->string);
+		if ((rc = read_rules(name, where, g, e, p, err, errlen)) < 0)
+			goto out;
+	}
+	if ((rc = parse_binds(name, binds, p, err, errlen)) < 0)
+		goto out;
+	rc = policy_read_includes(name, include, p, err, errlen);
 out:
 	cJSON_Delete(root);
+	if (rc < 0)
+		wb_policy_free(p);
+	return rc;
+}
+
+int wb_policy_resolve(const char *name, const char *text, size_t len, const struct wb_policy_source *src,
+		      struct wb_policy *p, char *err, size_t errlen)
+{
+	int rc = policy_read_one(name, text, len, p, err, errlen);
+
+	if (rc == 0)
+		rc = policy_merge(p, name, src, err, errlen);
+	if (rc == 0)
+		rc = compile(name, p, p->rules, p->nrules, err, errlen);
 	if (rc < 0) {
 		wb_policy_free(p);
 		one_line(err, errlen);
@@ -464,21 +502,24 @@ out:
 	return rc;
 }
 
+int wb_policy_parse(const char *name, const char *text, size_t len, struct wb_policy *p,
+		    char *err, size_t errlen)
+{
+	return wb_policy_resolve(name, text, len, NULL, p, err, errlen);
+}
+
 int wb_policy_learn(struct wb_policy *p, char *err, size_t errlen)
 {
 	/* execve passes unnotified: the job init answers notifications only
 	 * once the program's vfork-style clone has returned, at its execve. */
-	cJSON *allow = cJSON_CreateStringArray((const char *[]){"execve"}, 1);
+	const struct wb_policy_rule execve = {.entry = "execve", .nr = SCMP_SYS(execve), .arg = -1};
 	int rc;
 
-	if (!allow)
-		return -ENOMEM;
 	free(p->bpf);
 	p->bpf = NULL;
 	p->bpf_len = 0;
 	p->def = WB_POLICY_KILL;
-	rc = compile(p->name, allow, NULL, p, err, errlen);
-	cJSON_Delete(allow);
+	rc = compile(p->name, p, &execve, 1, err, errlen);
 	if (rc == 0)
 		p->learn = 1;
 	return rc;
@@ -498,6 +539,12 @@ void wb_policy_free(struct wb_policy *p)
 	for (size_t i = 0; i < p->nbinds; i++)
 		free(p->binds[i]);
 	free(p->binds);
+	for (size_t i = 0; i < p->nincludes; i++)
+		free(p->includes[i]);
+	free(p->includes);
+	for (size_t i = 0; i < p->nrules; i++)
+		free(p->rules[i].entry);
+	free(p->rules);
 	free(p->bpf);
 	memset(p, 0, sizeof(*p));
 }

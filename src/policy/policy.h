@@ -1,5 +1,6 @@
-/* policy.h: seccomp policies (SPEC.md "Policies"): finding, parsing and
- * compiling them once to BPF with libseccomp. No syscall is filtered here. */
+/* policy.h: seccomp policies (SPEC.md "Policies"): finding, parsing,
+ * merging what they include, and compiling them once to BPF with
+ * libseccomp. No syscall is filtered here. */
 #ifndef WB_POLICY_H
 #define WB_POLICY_H
 
@@ -13,12 +14,27 @@ enum wb_policy_default {
 	WB_POLICY_ERRNO,     /* refused syscall fails with EPERM */
 };
 
+/* One rule of a policy, resolved: its own and those of every policy it
+ * includes, merged (README "Policies"). */
+struct wb_policy_rule {
+	char *entry;         /* as written: "NAME" or "NAME if argN == VALUE" */
+	int nr;              /* the syscall (native arch) */
+	int arg;             /* -1: any arguments; else the one the rule tests */
+	uint64_t value;      /* ...which must equal this */
+	int err;             /* 0: allowed; else the errno the call fails with */
+};
+
 struct wb_policy {
 	char *name;
 	char *description;
 	enum wb_policy_default def;
-	char **binds;        /* NULL-terminated absolute host paths */
+	char **binds;        /* NULL-terminated absolute host paths, resolved */
 	size_t nbinds;
+	char **includes;     /* NULL-terminated: its own "include", as given */
+	size_t nincludes;
+	struct wb_policy_rule *rules;  /* allow and errno, resolved */
+	size_t nrules;
+	size_t nallow;       /* of rules, those with err 0 */
 	struct sock_filter *bpf;
 	size_t bpf_len;      /* instructions */
 	int learn;           /* wb_policy_learn: every syscall goes to the job init */
@@ -43,7 +59,25 @@ const char *wb_policy_dir(const char *explicit_dir);
 int wb_policy_parse(const char *name, const char *text, size_t len,
 		    struct wb_policy *p, char *err, size_t errlen);
 
-/* Loads DIR/NAME.json. -ENOENT when there is no such policy. */
+/* Where the policies a policy includes come from (load.c: its own
+ * directory; a test: strings). */
+struct wb_policy_source {
+	const char *name;    /* the including policy's own name, for cycles */
+	/* Reads the policy NAME: 0 with *text (malloc'd, NUL-terminated) of
+	 * *len bytes and *label (malloc'd) naming it in messages; -ENOENT when
+	 * there is none, another -errno otherwise; err says what, unlabelled. */
+	int (*read)(void *ctx, const char *name, char **label, char **text, size_t *len,
+		    char *err, size_t errlen);
+	void *ctx;
+};
+
+/* wb_policy_parse for a policy that may "include" others: they are read
+ * through src (NULL: an include is an error), recursively, and their allow,
+ * errno and binds merged in; everything else is the including policy's. */
+int wb_policy_resolve(const char *name, const char *text, size_t len, const struct wb_policy_source *src,
+		      struct wb_policy *p, char *err, size_t errlen);
+
+/* Loads DIR/NAME.json, with the policies it includes from DIR. -ENOENT when there is no such policy. */
 int wb_policy_load(const char *dir, const char *name, struct wb_policy *p,
 		   char *err, size_t errlen);
 
