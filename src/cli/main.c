@@ -1,5 +1,6 @@
 /* main.c: the warmbox command: dispatches to a subcommand. The only place
  * that exits with a status. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +31,16 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* One line per policy: its name, the syscalls it allows and refuses with
+ * an errno once its includes are merged, and what it includes; or why it
+ * does not load here. 2 when one is broken (warmbox serve would not
+ * start), not when one only lacks its runtime (serve leaves it out). */
 static int list_policies(int argc, char **argv)
 {
 	const char *dir = NULL;
-	char **names;
+	char **names, err[1024];
 	size_t n;
-	int rc;
+	int rc, width = 0, status = WB_EXIT_OK;
 
 	if (argc == 3 && strcmp(argv[1], "--policies") == 0)
 		dir = argv[2];
@@ -50,9 +55,26 @@ static int list_policies(int argc, char **argv)
 		return WB_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < n; i++)
-		printf("%s\n", names[i]);
+		if ((int)strlen(names[i]) > width)
+			width = (int)strlen(names[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct wb_policy p;
+
+		rc = wb_policy_load(dir, names[i], &p, err, sizeof(err));
+		if (rc < 0) {
+			printf("%-*s  %s: %s\n", width, names[i], rc == -ENOENT ? "left out here" : "broken", err);
+			if (rc != -ENOENT)
+				status = WB_EXIT_USAGE;
+			continue;
+		}
+		printf("%-*s  %3zu allowed  %2zu errno", width, names[i], p.nallow, p.nrules - p.nallow);
+		for (size_t k = 0; k < p.nincludes; k++)
+			printf("%s%s", k ? ", " : "  include ", p.includes[k]);
+		putchar('\n');
+		wb_policy_free(&p);
+	}
 	wb_policy_names_free(names, n);
-	return WB_EXIT_OK;
+	return status;
 }
 
 int main(int argc, char **argv)
