@@ -1,7 +1,8 @@
 /* test_policy.c: policy parsing, its error messages (file and entry named),
- * the shipped policies (resolved), and the compiled filter's behaviour in
- * a child. test_include.c has "include". */
+ * the shipped policies (resolved, against README's counts), and the
+ * compiled filter's behaviour in a child. test_include.c has "include". */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 
 #ifndef WB_TEST_POLICIES
 #error "WB_TEST_POLICIES must name the source tree's policies/"
+#endif
+#ifndef WB_TEST_README
+#error "WB_TEST_README must name the source tree's README.md"
 #endif
 
 static int parse(const char *text, struct wb_policy *p, char *err)
@@ -173,7 +177,7 @@ static void test_no_dangerous_allowed(void)
 	size_t n = 0;
 
 	CHECK(wb_policy_names(WB_TEST_POLICIES, &names, &n) == 0);
-	CHECK(n >= 9); /* default, c, cpp, python, java, node, go, rust, compile */
+	CHECK(n >= 10); /* base, default, c, cpp, python, java, node, go, rust, compile */
 	for (size_t i = 0; i < n; i++) {
 		struct wb_policy p;
 
@@ -200,12 +204,97 @@ static void test_no_dangerous_allowed(void)
 	wb_policy_names_free(names, n);
 }
 
+/* Reads README.md whole; NULL when it cannot. */
+static char *read_readme(void)
+{
+	FILE *f = fopen(WB_TEST_README, "r");
+	char *text = calloc(1, 1 << 21);
+	size_t len;
+
+	if (!f || !text) {
+		if (f)
+			fclose(f);
+		free(text);
+		return NULL;
+	}
+	len = fread(text, 1, (1 << 21) - 1, f);
+	text[len] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* README's table of the shipped policies states each one's resolved allow
+ * count ("| `c`, `cpp` | for | 151 | ..."): every shipped policy has a row,
+ * and loads with that count. */
+static void test_readme_counts(void)
+{
+	char *text = read_readme(), *line, **names = NULL, err[256] = "";
+	size_t n = 0, rows = 0;
+	bool *seen;
+
+	CHECKF(text != NULL, "cannot read %s", WB_TEST_README);
+	CHECK(wb_policy_names(WB_TEST_POLICIES, &names, &n) == 0);
+	seen = calloc(n + 1, sizeof(*seen));
+	line = text ? strstr(text, "\n| policy | for | allowed |") : NULL;
+	CHECKF(line != NULL, "no \"| policy | for | allowed |\" table in %s", WB_TEST_README);
+	if (!line || !seen)
+		goto out;
+	line = strchr(line + 1, '\n');  /* the header's end; then the |---| line */
+	line = line ? strchr(line + 1, '\n') : NULL;
+	while (line && line[1] == '|') {
+		char *row = line + 1, *end = strchr(row, '\n'), *cell2, *cell3, *q;
+		long count;
+
+		line = end;
+		if (end)
+			*end = '\0';
+		cell2 = strchr(row + 1, '|');
+		cell3 = cell2 ? strchr(cell2 + 1, '|') : NULL;
+		count = cell3 ? strtol(cell3 + 1, &q, 10) : -1;
+		CHECKF(cell3 && count > 0, "no count in README row: %s", row);
+		if (!cell3 || count <= 0)
+			continue;
+		rows++;
+		*cell2 = '\0';
+		/* Each `name` in the first cell. */
+		for (q = strchr(row, '`'); q; q = strchr(q, '`')) {
+			char *close = strchr(q + 1, '`');
+			struct wb_policy p;
+			size_t k;
+
+			if (!close)
+				break;
+			*close = '\0';
+			for (k = 0; k < n && strcmp(names[k], q + 1) != 0; k++)
+				;
+			CHECKF(k < n, "README names a policy \"%s\" that is not shipped", q + 1);
+			if (k < n && wb_policy_load(WB_TEST_POLICIES, names[k], &p, err, sizeof(err)) == 0) {
+				seen[k] = true;
+				CHECKF(p.nallow == (size_t)count, "%s allows %zu syscalls (resolved), README says %ld",
+				       names[k], p.nallow, count);
+				wb_policy_free(&p);
+			} else if (k < n) {
+				CHECKF(0, "%s", err);
+			}
+			q = close + 1;
+		}
+	}
+	CHECK(rows > 0);
+	for (size_t k = 0; k < n; k++)
+		CHECKF(seen[k], "policy %s has no row in README's table", names[k]);
+out:
+	free(seen);
+	wb_policy_names_free(names, n);
+	free(text);
+}
+
 int main(void)
 {
 	test_errors();
 	test_valid();
 	test_shipped();
 	test_no_dangerous_allowed();
+	test_readme_counts();
 	test_filter();
 	return check_report("test_policy");
 }
