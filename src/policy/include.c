@@ -104,9 +104,12 @@ static void drop_rule(struct merge *m, size_t i)
 }
 
 /* Takes rule r (its entry) from the file named from. A syscall has one
- * action in a policy: "read" allowed in one file and refused in another,
- * or refused with two errnos, is an error, conditions or not (a call the
- * condition leaves out gets the default action, not another rule's). The
+ * action for any one call: "read" allowed in one file and refused in
+ * another, or refused with two errnos, is an error, and so is a condition
+ * on one side only (a call the condition leaves out gets the default
+ * action, not another rule's). Conditions that no call meets both of (the
+ * same argument, two values: socket of AF_INET allowed, of AF_UNIX
+ * refused) are two calls, each with its action. The
  * same entry twice in one file is an error too; in two files it is one
  * rule. A rule without a condition covers the same syscall's conditional
  * ones of its action, which go. */
@@ -119,6 +122,8 @@ static int add_rule(struct merge *m, struct wb_policy_rule *r, const char *from)
 		char a[32], b[32];
 
 		if (x->nr != r->nr)
+			continue;
+		if (x->arg >= 0 && x->arg == r->arg && x->value != r->value)
 			continue;
 		if (x->err != r->err) {
 			action(x, a, sizeof(a));

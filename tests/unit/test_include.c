@@ -178,8 +178,9 @@ static void test_conflicts(void)
 	/* Two errnos, from two included policies. */
 	refused(fs, "{\"include\":[\"base\",\"other\"]}", -EINVAL, "\"mkdir\"", "errno.EPERM in base",
 		"errno.ENOSYS in other");
-	/* A condition does not make a second action legal. */
-	refused(fs, "{\"include\":[\"base\"],\"allow\":[\"socket if arg0 == AF_INET\"]}", -EINVAL, "\"socket\"",
+	/* A condition on one side only does not make a second action legal:
+	 * the unconditional rule would also answer the conditional call. */
+	refused(fs, "{\"include\":[\"base\"],\"allow\":[\"socket\"]}", -EINVAL, "\"socket\"",
 		"errno.EACCES in base", "allow in top");
 	/* Within one file, as before includes. */
 	refused(NULL, "{\"allow\":[\"execve\",\"read\"],\"errno\":{\"EPERM\":[\"read\"]}}", -EINVAL, "\"read\"",
@@ -187,6 +188,27 @@ static void test_conflicts(void)
 	refused(NULL, "{\"allow\":[\"execve\",\"read\",\"read\"]}", -EINVAL, "\"read\" listed twice", NULL, NULL);
 	refused(NULL, "{\"allow\":[\"execve\",\"socket if arg0 == 1\",\"socket if arg0 == AF_UNIX\"]}", -EINVAL,
 		"listed twice", NULL, NULL);
+}
+
+/* Two values of one argument are two calls, each with its own action: the
+ * net policy allows AF_INET sockets over base's EACCES for AF_UNIX. */
+static void test_disjoint_conditions(void)
+{
+	static const char *const fs[] = {
+		"base", "{\"allow\":[\"execve\"],\"errno\":{\"EACCES\":[\"socket if arg0 == AF_UNIX\"]}}", NULL,
+	};
+	struct wb_policy p;
+	char err[512] = "";
+
+	CHECKF(resolve(fs, "{\"include\":[\"base\"],\"allow\":[\"socket if arg0 == AF_INET\","
+			   "\"socket if arg0 == AF_INET6\"]}", &p, err, sizeof(err)) == 0, "%s", err);
+	CHECK(rules_for(&p, "socket") == 3);
+	CHECK(rule(&p, "socket if arg0 == AF_UNIX", EACCES) != NULL);
+	CHECK(rule(&p, "socket if arg0 == AF_INET", 0) != NULL && rule(&p, "socket if arg0 == AF_INET6", 0) != NULL);
+	wb_policy_free(&p);
+	/* The same value under two actions is still one call given two. */
+	refused(fs, "{\"include\":[\"base\"],\"allow\":[\"socket if arg0 == AF_UNIX\"]}", -EINVAL,
+		"\"socket\"", "errno.EACCES in base", "allow in top");
 }
 
 static void test_bad_includes(void)
@@ -287,6 +309,7 @@ int main(void)
 	test_diamond();
 	test_cycles();
 	test_conflicts();
+	test_disjoint_conditions();
 	test_bad_includes();
 	test_dir();
 	return check_report("test_include");
