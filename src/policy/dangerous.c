@@ -11,7 +11,8 @@
 /* What no shipped policy allows, learned or not: tracing and reaching into
  * other processes, mounts and namespaces, kernel modules and kexec, keys,
  * BPF and perf, io_uring (its own syscall-free path around any filter),
- * userfaultfd, host-wide settings, and sockets (the job has no network). */
+ * userfaultfd, host-wide settings, and sockets (a job has no network but
+ * its own, through pasta, and only the net policy allows AF_INET/AF_INET6). */
 static const char *const dangerous[] = {
 	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
 	"mount", "umount2", "pivot_root", "chroot", "unshare", "setns",
