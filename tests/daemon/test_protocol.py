@@ -448,7 +448,8 @@ def case_missing_runtime():
     # that policy out, says so, and serves every other one.
     pdir = tempfile.mkdtemp(prefix="wbtest.%d." % os.getpid(), dir="/tmp")
     try:
-        shutil.copy(os.path.join(wbd.POLICIES, "default.json"), pdir)
+        for name in ("base.json", "default.json"):
+            shutil.copy(os.path.join(wbd.POLICIES, name), pdir)
         with open(os.path.join(wbd.POLICIES, "java.json")) as f:
             java = json.load(f)
         java["binds"] = ["/opt/no-such-runtime-for-warmbox"]

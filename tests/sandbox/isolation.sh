@@ -86,7 +86,7 @@ case_ipc() {
 }
 
 # Network: a listener on the host's loopback. Under the default policy the
-# socket itself is refused; under a copy that allows sockets the job is in a
+# socket itself is refused; under net, which allows them, the job is in a
 # network namespace of its own, with no route to the host's loopback.
 case_network() {
 	local port
@@ -99,10 +99,7 @@ case_network() {
 	wb_run run --copy-in "$(prog connect_probe)" -- ./connect_probe "$port"
 	expect_status SV "network: socket() under the default policy is SV"
 	expect_field .syscall socket "network: the SV names socket"
-	mkdir -p "$WB_TMP/pol_net"
-	jq '.allow += ["socket", "connect"]' "$WB_POLICIES/default.json" >"$WB_TMP/pol_net/default.json"
-	chmod -R a+rX "$WB_TMP/pol_net"
-	wb_run run --policies "$WB_TMP/pol_net" --copy-in "$(prog connect_probe)" -- ./connect_probe "$port"
+	wb_run run --policy net --copy-in "$(prog connect_probe)" -- ./connect_probe "$port"
 	expect_status RE "network: with sockets allowed, the connect to the host fails (RE)"
 	expect_jq '.exit_code == 2 and (.stdout | test("^socket ok\nconnect failed: "))' \
 		"network: socket() worked, connect() to the host's 127.0.0.1:$port failed"
@@ -188,6 +185,7 @@ case_copy_out() {
 	mkdir -p "$WB_TMP/pol_fifo"
 	jq '.allow += ["mknodat", "mknod"]' "${WB_POLICIES:-/nonexistent}/default.json" \
 		>"$WB_TMP/pol_fifo/default.json" 2>/dev/null
+	cp "${WB_POLICIES:-/nonexistent}/base.json" "$WB_TMP/pol_fifo/" 2>/dev/null
 	chmod -R a+rX "$WB_TMP/pol_fifo"
 	polargs=(--policies "$WB_TMP/pol_fifo")
 	check "copy_out: a default policy with mknodat made for the FIFO" test -s "$WB_TMP/pol_fifo/default.json"
