@@ -108,6 +108,7 @@ void run_finish(struct run *r)
 	r->cgs = NULL;
 	wb_pasta_stop(r->pasta);
 	r->pasta = NULL;
+	s->pid_owed = !r->init_pid;
 	s->run = NULL;
 	res = malloc(sizeof(*res));
 	if (res) {
@@ -197,16 +198,27 @@ static void start_network(struct run *r)
 {
 	int rc = -ESRCH;
 
-	if (r->pasta || !r->job->network)
+	if (r->pasta || !r->job->network) {
 		snprintf(r->why, sizeof(r->why), "sandbox: the job init asked for a network it was not given");
-	else if (r->init_pid <= 0)
-		snprintf(r->why, sizeof(r->why), "network: the job init's pid is unknown");
-	else
+	} else if (r->init_pid <= 0) {
+		/* Its SPARE_READY, with the pid, is still on its way. */
+		r->net_pending = true;
+		return;
+	} else
 		rc = wb_pasta_start(r->slot->loop, r->init_pid, on_network, r, &r->pasta, r->why, sizeof(r->why));
 	if (rc == 0)
 		return;
 	r->fail = r->why;
 	send_kill(r);
+}
+
+void run_pid_known(struct run *r, pid_t pid)
+{
+	r->init_pid = pid;
+	if (r->net_pending) {
+		r->net_pending = false;
+		start_network(r);
+	}
 }
 
 static void on_report(uv_poll_t *h, int status, int events)
@@ -338,7 +350,10 @@ int wb_slot_submit(struct wb_slot *s, const struct wb_job *job, const struct wb_
 			  .trace = trace, .sock = -1, .out_fd = -1, .err_fd = -1, .copy_fd = -1};
 	r->r.exit_code = -1;
 	r->cgs = s->spare_cg;
-	r->init_pid = s->spare_pid;
+	/* Without a spare ready, the next one takes the job: its pid comes
+	 * with its SPARE_READY (slot.c), never the last spare's. */
+	r->init_pid = s->spare_ready ? s->spare_pid : 0;
+	s->spare_pid = 0;
 	if (r->cgs && (rc = wb_cgroup_slot_prepare(r->cgs, &job->limits, &r->cpu_base)) < 0)
 		goto fail;
 	if ((rc = spec = wb_wire_encode(job, policy, &spec_len)) < 0)

@@ -144,7 +144,13 @@ static void on_ctl(uv_poll_t *h, int status, int events)
 	if (n == (ssize_t)sizeof(m) && m.type == WB_MSG_SPARE_READY) {
 		s->ready = true;
 		s->spare_ready = true;
-		s->spare_pid = pid;
+		/* A job sent before this spare was ready is this spare's. */
+		if (s->run && !s->run->init_pid)
+			run_pid_known(s->run, pid);
+		else if (s->pid_owed)
+			s->pid_owed = false;
+		else
+			s->spare_pid = pid;
 		if (s->cb)
 			s->cb(s, 0, NULL, s->data);
 		return;

@@ -20,7 +20,8 @@ struct run {
 	bool trace;
 	uint64_t sent_ns;
 	uint64_t cpu_base;
-	pid_t init_pid;          /* the job init, in the host's PID namespace */
+	pid_t init_pid;          /* the job init, in the host's PID namespace; 0: not yet known */
+	bool net_pending;        /* NET_READY came before init_pid */
 	struct wb_cgroup_slot *cgs;  /* this job's cgroup (the run's to close), NULL for rlimit */
 	int sock, out_fd, err_fd; /* out_fd -1: stdout wired to an interactive job's other side */
 	uv_poll_t sock_poll, out_poll, err_poll;
@@ -55,6 +56,7 @@ struct wb_slot {
 	bool ready, dead, closing, reaped;
 	bool spare_ready;        /* a spare job init waits: a job starts at once */
 	pid_t spare_pid;         /* its pid on the host, from its credentials */
+	bool pid_owed;           /* a run ended before its spare's SPARE_READY was read */
 	wb_slot_state_cb cb;
 	void *data;
 	struct run *run;
@@ -78,6 +80,9 @@ static inline void slot_close_fds(const int *fds, size_t n)
 void slot_died(struct wb_slot *s, int err);
 /* Makes the next spare's cgroup and tells the zygote. 0 or -errno. (slot.c) */
 int slot_send_spare_cgroup(struct wb_slot *s);
+/* The job init of the run in flight is pid (its SPARE_READY came after the
+ * job was sent): noted, and a network waiting for it started. (run.c) */
+void run_pid_known(struct run *r, pid_t pid);
 /* Ends the job in flight: its result to the done callback, its handles
  * closed. Once. (run.c) */
 void run_finish(struct run *r);

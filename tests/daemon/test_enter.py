@@ -87,6 +87,30 @@ def case_jobs_list(d):
     c.close()
 
 
+def children_cmdlines(pid):
+    """The command lines of pid's children, as one string."""
+    kids = wbd.read_text("/proc/%d/task/%d/children" % (pid, pid)).split()
+    return " ".join(wbd.read_text("/proc/%s/cmdline" % k).replace("\0", " ") for k in kids)
+
+
+@T.case()
+def case_pid_after_quick_job():
+    """the listed pid is the job init holding this job, also right after a quick job"""
+    with Daemon(T, "--zygotes", 1) as d:
+        c = d.client()
+        good = 0
+        for i in range(6):
+            marker = "1.%d07" % i
+            # The quick job leaves no spare ready: the sleeper goes to the next one.
+            c.send(wbd.true_job("quick%d" % i), sleeper("slow%d" % i, "w", marker))
+            j = running(d, "slow%d" % i)
+            seen = wbd.wait_for(lambda: "sleep " + marker in children_cmdlines(j["pid"]), 5) if j else False
+            good += bool(seen)
+            c.collect(2, timeout=30)
+        T.check(good == 6, "each listed pid is the job init whose child is that job's sleep (%d of 6)" % good)
+        c.close()
+
+
 @T.case(MAIN)
 def case_inside(d):
     """the entered command: the job's files, its processes only, its uid, no caps, the filter"""
