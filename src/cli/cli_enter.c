@@ -6,7 +6,9 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -134,6 +136,13 @@ static int open_job(int fd, const char *id)
 	return pidfd;
 }
 
+static void close_all(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 /* A new pty of the host's: the command's terminal is never the operator's
  * own, which a job process could otherwise reopen through /proc and
  * write into (TIOCSTI). 0 with both ends, or -errno. */
@@ -231,29 +240,87 @@ static int relay(struct wb_tty *tty, int master, pid_t joiner)
 	return rc;
 }
 
-/* The command on a pty of its own when stdin is a terminal, else on our
- * descriptors. Its exit status, or -errno. */
+/* Copies the command's output pipes to ours until both end, or until its
+ * joiner has ended and they are drained: a job process may hold a pipe's
+ * other end, reopened through /proc, as long as it likes. */
+static void copy_output(const int from[2], pid_t joiner)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, joiner, 0);
+	bool open_[2] = {true, true}, ended = false, any;
+	char buf[16384];
+
+	while (open_[0] || open_[1]) {
+		struct pollfd p[3] = {{.fd = open_[0] ? from[0] : -1, .events = POLLIN},
+				      {.fd = open_[1] ? from[1] : -1, .events = POLLIN},
+				      {.fd = ended ? -1 : pidfd, .events = POLLIN}};
+
+		if (poll(p, 3, ended ? 0 : -1) < 0 && errno != EINTR)
+			break;
+		if (p[2].revents)
+			ended = true;
+		any = false;
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (!open_[i] || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(from[i], buf, sizeof(buf));
+			if (n <= 0) {
+				open_[i] = false;
+				continue;
+			}
+			any = true;
+			for (ssize_t off = 0, w; off < n; off += w)
+				if ((w = write(1 + i, buf + off, (size_t)(n - off))) <= 0)
+					break;
+		}
+		if (ended && !any)
+			break;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/* The command on a pty of its own when stdin is a terminal; else /dev/null
+ * and pipes we copy out. Never our own descriptors: a job process could
+ * reopen them through the command's /proc/PID/fd. Its exit status, or
+ * -errno. */
 static int run_command(struct wb_enter *e)
 {
 	struct wb_tty *tty = NULL;
-	int master = -1, slave = -1, rc;
+	int master = -1, slave = -1, out[2] = {-1, -1}, err[2] = {-1, -1}, rc;
 	pid_t joiner;
 
-	if (isatty(0)) {
-		if ((rc = wb_tty_open(&tty)) < 0 || (rc = open_pty(&master, &slave)) < 0) {
-			fprintf(stderr, "warmbox enter: cannot make a terminal: %s\n", strerror(-rc));
-			wb_tty_free(tty);
+	if (!isatty(0)) {
+		e->stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (e->stdio[0] < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+			rc = -errno;
+			fprintf(stderr, "warmbox enter: cannot make the command's pipes: %s\n", strerror(-rc));
+			close_all((int[]){e->stdio[0], out[0], out[1], err[0], err[1]}, 5);
 			return rc;
 		}
-		e->tty = slave;
+		e->stdio[1] = out[1];
+		e->stdio[2] = err[1];
+		rc = wb_enter_start(e, &joiner);
+		close_all((int[]){e->stdio[0], out[1], err[1]}, 3);
+		if (rc == 0)
+			copy_output((int[]){out[0], err[0]}, joiner);
+		close_all((int[]){out[0], err[0]}, 2);
+		return rc < 0 ? rc : wb_enter_wait(joiner);
 	}
+	if ((rc = wb_tty_open(&tty)) < 0 || (rc = open_pty(&master, &slave)) < 0) {
+		fprintf(stderr, "warmbox enter: cannot make a terminal: %s\n", strerror(-rc));
+		wb_tty_free(tty);
+		return rc;
+	}
+	e->tty = slave;
 	rc = wb_enter_start(e, &joiner);
 	if (slave >= 0)
 		close(slave);
 	/* The relay takes the master, whichever way it ends. */
-	if (rc == 0 && tty)
+	if (rc == 0)
 		relay(tty, master, joiner);
-	else if (master >= 0)
+	else
 		close(master);
 	wb_tty_free(tty);
 	return rc < 0 ? rc : wb_enter_wait(joiner);
@@ -290,7 +357,8 @@ int wb_cli_enter(int argc, char **argv)
 	}
 	snprintf(term, sizeof(term), "TERM=%s", t && *t && strlen(t) < 100 ? t : "dumb");
 	rc = run_command(&(struct wb_enter){.pidfd = pidfd, .policy = &policy,
-					    .argv = o.argv ? o.argv : default_argv, .envp = envp, .tty = -1});
+					    .argv = o.argv ? o.argv : default_argv, .envp = envp, .tty = -1,
+					    .stdio = {-1, -1, -1}});
 	close(pidfd);
 	wb_policy_free(&policy);
 	return rc < 0 ? WB_EXIT_SANDBOX : rc;

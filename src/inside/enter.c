@@ -75,6 +75,8 @@ static _Noreturn void command(const struct wb_enter *e, int rep)
 			fail(rep, STEP_TTY, errno);
 		if (e->tty > 2)
 			close(e->tty);
+	} else if (dup2(e->stdio[0], 0) < 0 || dup2(e->stdio[1], 1) < 0 || dup2(e->stdio[2], 2) < 0) {
+		fail(rep, STEP_TTY, errno);
 	}
 	if ((rc = wb_program_drop_privileges()) < 0)
 		fail(rep, STEP_CREDS, -rc);

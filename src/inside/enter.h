@@ -12,7 +12,8 @@ struct wb_enter {
 	const struct wb_policy *policy;
 	char *const *argv;           /* looked up in the sandbox's PATH */
 	char *const *envp;
-	int tty;                     /* its stdin/out/err and controlling tty; -1: ours */
+	int tty;                     /* its stdin/out/err and controlling tty, or -1 */
+	int stdio[3];                /* without a tty: its stdin, stdout, stderr */
 };
 
 /* Starts argv inside the job: 0 once it has been exec'd, its joiner's pid

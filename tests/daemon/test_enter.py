@@ -135,6 +135,19 @@ def case_inside(d):
     T.check("NoNewPrivs:\t1" in out and "Seccomp:\t2" in out, "with no_new_privs and a seccomp filter", out)
     rc, out, err = enter(d, "mine", ["/bin/sh", "-c", "grep -rl %s /box /tmp 2>/dev/null; echo done" % other])
     T.check(out.strip() == "done", "the other job's word is in none of this job's files", out + err)
+    # Never the caller's own descriptors: a job process could reopen them
+    # through the command's /proc/PID/fd and keep them.
+    r, w = os.pipe()
+    ours = "pipe:[%d]" % os.fstat(w).st_ino
+    argv = [wbd.WB, "enter", "--socket", d.sock] + (["--policies", wbd.POLICIES] if wbd.POLICIES else [])
+    p = subprocess.Popen(wbd.as_user_argv(argv + ["mine", "--", "readlink", "/proc/self/fd/1"]),
+                         stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        seen = f.read().strip()
+    p.wait(30)
+    T.check(seen.startswith("pipe:[") and seen != ours,
+            "the command's stdout is a pipe of warmbox enter's, not the caller's (%s)" % ours, seen)
     # unshare(2) is not in the default policy: refused, and the job runs on.
     rc, out, err = enter(d, "mine", ["unshare", "-U", "true"])
     T.check(rc != 0 and "Function not implemented" in err,
