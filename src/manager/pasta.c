@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* pasta reads the host's addresses and routes, and sets the namespace up,
@@ -19,7 +22,9 @@
 
 struct wb_pasta {
 	uv_loop_t *loop;
-	uv_process_t proc;
+	pid_t pid;
+	int pidfd;
+	uv_poll_t exit_poll;     /* the pidfd: pasta ended */
 	uv_poll_t ready_poll;
 	uv_timer_t timer;
 	int ready_fd;
@@ -28,7 +33,6 @@ struct wb_pasta {
 	void *data;
 	unsigned handles;
 	bool exited, stopped, reported;
-	bool spawned;            /* proc was given to uv_spawn: it must be closed */
 };
 
 static int find_pasta(char *path, size_t len)
@@ -84,17 +88,20 @@ static void on_closed(uv_handle_t *h)
 {
 	struct wb_pasta *p = h->data;
 
+	/* Open until its poll is closed: the pid stays pasta's until then. */
+	if (h == (uv_handle_t *)&p->exit_poll)
+		close(p->pidfd);
 	if (--p->handles == 0)
 		free(p);
 }
 
-/* Once stopped and reaped: the process handle goes last, so the child is
- * never left unwaited. */
+/* Once stopped and reaped: the exit poll goes last, so the child is never
+ * left unwaited. */
 static void maybe_free(struct wb_pasta *p)
 {
 	if (!p->stopped || !p->exited)
 		return;
-	uv_close((uv_handle_t *)&p->proc, on_closed);
+	uv_close((uv_handle_t *)&p->exit_poll, on_closed);
 }
 
 static void report(struct wb_pasta *p, int err, const char *msg)
@@ -131,14 +138,21 @@ static void failed(struct wb_pasta *p, const char *what)
 	report(p, -ENETUNREACH, msg);
 }
 
-static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
+static void on_exit_poll(uv_poll_t *h, int status, int events)
 {
-	struct wb_pasta *p = proc->data;
+	struct wb_pasta *p = h->data;
+	siginfo_t info = {0};
 	char what[64];
 
+	(void)status;
+	(void)events;
+	if (waitid(P_PIDFD, (id_t)p->pidfd, &info, WEXITED | WNOHANG) < 0 || info.si_pid == 0)
+		return;
+	uv_poll_stop(h);
 	p->exited = true;
 	if (!p->reported) {
-		snprintf(what, sizeof(what), sig ? "killed by signal %d" : "exited %d", sig ? sig : (int)status);
+		snprintf(what, sizeof(what), info.si_code == CLD_EXITED ? "exited %d" : "killed by signal %d",
+			 info.si_status);
 		failed(p, what);
 	}
 	maybe_free(p);
@@ -152,8 +166,12 @@ static void on_ready(uv_poll_t *h, int status, int events)
 
 	(void)status;
 	(void)events;
-	if (n > 0)
+	/* pasta holds both files open now: nothing is left behind even if
+	 * the manager is killed later. */
+	if (n > 0) {
+		remove_dir(p);
 		report(p, 0, NULL);
+	}
 	else if (n == 0 || errno != EAGAIN)
 		uv_poll_stop(h);     /* no writer yet, or it died: the exit says */
 }
@@ -163,13 +181,39 @@ static void on_timeout(uv_timer_t *t)
 	failed(t->data, "not ready within 5 s");
 }
 
+/* In the child: dies with the manager (pasta, as this Debian has it,
+ * outlives the namespace it serves), keeps out of the manager's process
+ * group (a ^C to a foreground daemon is not pasta's), holds nothing of the
+ * manager's but /dev/null as stdio. Async-signal-safe calls only. */
+static _Noreturn void exec_pasta(const char *exe, char *const args[], pid_t manager)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != manager)
+		_exit(127);
+	/* An ignored SIGCHLD survives execve, and pasta waits for children
+	 * of its own: every disposition and the mask go back to defaults. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(127);
+	syscall(SYS_close_range, 3, ~0U, 0);
+	execv(exe, args);
+	_exit(127);
+}
+
 static int spawn(struct wb_pasta *p, pid_t target, char *err, size_t errlen)
 {
 	char exe[4200], ready[96], log[96], userns[64], netns[64];
 	char *args[32];
 	unsigned n = 0;
-	uv_process_options_t o = {0};
-	uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
+	pid_t manager = getpid();
 	int rc;
 
 	if (find_pasta(exe, sizeof(exe)) < 0)
@@ -209,16 +253,23 @@ static int spawn(struct wb_pasta *p, pid_t target, char *err, size_t errlen)
 	args[n++] = "--netns";
 	args[n++] = netns;
 	args[n] = NULL;
-	o.file = exe;
-	o.args = args;
-	o.exit_cb = on_exit_cb;
-	o.stdio = stdio;
-	o.stdio_count = 3;
-	p->spawned = true;
-	rc = uv_spawn(p->loop, &p->proc, &o);
-	if (rc < 0)
-		snprintf(err, errlen, "network: cannot start %s: %s", exe, uv_strerror(rc));
-	return rc;
+	p->pid = fork();
+	if (p->pid < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "network: cannot start %s: %s", exe, strerror(-rc));
+		return rc;
+	}
+	if (p->pid == 0)
+		exec_pasta(exe, args, manager);
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	if (p->pidfd < 0) {
+		rc = -errno;
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		snprintf(err, errlen, "network: cannot watch pasta: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
 }
 
 /* The FIFO's reader is open before pasta opens it to write: that open
@@ -254,27 +305,21 @@ int wb_pasta_start(uv_loop_t *loop, pid_t target, wb_pasta_cb cb, void *data, st
 	*out = NULL;
 	if (!p)
 		return -ENOMEM;
-	*p = (struct wb_pasta){.loop = loop, .cb = cb, .data = data, .ready_fd = -1};
+	*p = (struct wb_pasta){.loop = loop, .cb = cb, .data = data, .ready_fd = -1, .pidfd = -1};
 	if ((rc = make_fifo(p, err, errlen)) < 0 || (rc = spawn(p, target, err, errlen)) < 0) {
 		if (p->ready_fd >= 0)
 			close(p->ready_fd);
 		remove_dir(p);
-		if (!p->spawned) {
-			free(p);
-			return rc;
-		}
-		/* libuv holds a failed spawn's handle until it is closed. */
-		p->proc.data = p;
-		p->handles = 1;
-		uv_close((uv_handle_t *)&p->proc, on_closed);
+		free(p);
 		return rc;
 	}
-	p->proc.data = p;
 	uv_poll_init(loop, &p->ready_poll, p->ready_fd);
+	uv_poll_init(loop, &p->exit_poll, p->pidfd);
 	uv_timer_init(loop, &p->timer);
-	p->ready_poll.data = p->timer.data = p;
+	p->ready_poll.data = p->exit_poll.data = p->timer.data = p;
 	p->handles = 3;
 	uv_poll_start(&p->ready_poll, UV_READABLE, on_ready);
+	uv_poll_start(&p->exit_poll, UV_READABLE, on_exit_poll);
 	uv_timer_start(&p->timer, on_timeout, READY_TIMEOUT_MS, 0);
 	*out = p;
 	return 0;
@@ -288,7 +333,7 @@ void wb_pasta_stop(struct wb_pasta *p)
 	p->cb = NULL;
 	p->reported = true;
 	if (!p->exited)
-		uv_process_kill(&p->proc, SIGKILL);
+		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
 	uv_close((uv_handle_t *)&p->ready_poll, on_closed);
 	uv_close((uv_handle_t *)&p->timer, on_closed);
 	close(p->ready_fd);

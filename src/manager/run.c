@@ -180,14 +180,26 @@ static void on_output(uv_poll_t *h, int status, int events)
 	maybe_finish(r);
 }
 
+static void on_guard(uv_timer_t *t)
+{
+	struct run *r = t->data;
+
+	r->fail = "sandbox: the job did not end within its wall limit; its zygote was killed";
+	if (r->slot->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, r->slot->pidfd, SIGKILL, NULL, 0);
+}
+
 static void on_network(struct wb_pasta *p, int err, const char *msg, void *data)
 {
 	struct run *r = data;
 	uint32_t up = WB_MSG_NET_UP;
 
 	(void)p;
-	if (err == 0 && wb_fdpass_send(r->sock, &up, sizeof(up), NULL, 0) == 0)
+	if (err == 0 && wb_fdpass_send(r->sock, &up, sizeof(up), NULL, 0) == 0) {
+		/* The wall limit starts now for the job; so does its guard. */
+		uv_timer_start(&r->guard, on_guard, r->job->limits.wall_ms + GUARD_MS, 0);
 		return;
+	}
 	snprintf(r->why, sizeof(r->why), "%s", err ? msg : "network: the job init is gone");
 	r->fail = r->why;
 	send_kill(r);
@@ -249,15 +261,6 @@ static void on_report(uv_poll_t *h, int status, int events)
 	uv_poll_stop(h);
 	r->sock_eof = true;
 	maybe_finish(r);
-}
-
-static void on_guard(uv_timer_t *t)
-{
-	struct run *r = t->data;
-
-	r->fail = "sandbox: the job did not end within its wall limit; its zygote was killed";
-	if (r->slot->pidfd >= 0)
-		syscall(SYS_pidfd_send_signal, r->slot->pidfd, SIGKILL, NULL, 0);
 }
 
 static int open_stdin(const struct wb_job *job)

@@ -131,6 +131,12 @@ def case_no_host_loopback(d):
     a = d.client().request(net_job("lo", ["connect", "127.0.0.1", LOOPBACK.port]), timeout=30)
     T.check(a and a.get("status") == "RE" and "Connection refused" in a.get("stdout", ""),
             "connect to 127.0.0.1 is refused (RE, exit 2)", brief(a))
+    # The gateway's address is the gateway's (pasta --no-map-gw), not a way
+    # to the host's loopback: this one leads nowhere, and must stay so.
+    a = d.client().request(net_job("gw", ["connect", GATEWAY, LOOPBACK.port], limits={"wall_ms": 2000}),
+                           timeout=30)
+    T.check(a and "reply:" not in a.get("stdout", "") and LOOPBACK.count == 0,
+            "a connect to the gateway %s does not reach the host's loopback listener" % GATEWAY, brief(a))
     T.check(LOOPBACK.count == 0, "the host's loopback listener saw no connection", LOOPBACK.count)
     no_pasta_left("loopback")
 
