@@ -113,7 +113,7 @@ static pid_t find_job(int fd, const char *id)
 
 /* The job init held by a pidfd that cannot be another process: the pid is
  * looked up again after the pidfd is open, and must still be the job's. */
-static int open_job(int fd, const char *id)
+static int open_job(int fd, const char *id, pid_t *pid_out)
 {
 	pid_t pid = find_job(fd, id), again;
 	int pidfd;
@@ -127,12 +127,19 @@ static int open_job(int fd, const char *id)
 	if (pid < 0)
 		return pid;
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 && errno != ESRCH) {
+		fprintf(stderr, "warmbox enter: cannot hold job \"%s\"'s process %d: %s\n", id, (int)pid,
+			strerror(errno));
+		return -errno;
+	}
 	if (pidfd < 0 || (again = find_job(fd, id)) != pid) {
-		fprintf(stderr, "warmbox enter: job \"%s\" ended\n", id);
+		if (pidfd < 0 || again == -ESRCH || again > 0)
+			fprintf(stderr, "warmbox enter: job \"%s\" ended\n", id);
 		if (pidfd >= 0)
 			close(pidfd);
 		return -ESRCH;
 	}
+	*pid_out = pid;
 	return pidfd;
 }
 
@@ -336,6 +343,7 @@ int wb_cli_enter(int argc, char **argv)
 	char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/box", term, NULL};
 	const char *t = getenv("TERM");
 	int rc = parse(argc, argv, &o), fd, pidfd;
+	pid_t pid = 0;
 
 	if (rc)
 		return rc > 0 ? (wb_cli_enter_usage(stdout), WB_EXIT_OK) : WB_EXIT_USAGE;
@@ -349,14 +357,14 @@ int wb_cli_enter(int argc, char **argv)
 		wb_policy_free(&policy);
 		return WB_EXIT_SANDBOX;
 	}
-	pidfd = open_job(fd, o.id);
+	pidfd = open_job(fd, o.id, &pid);
 	close(fd);
 	if (pidfd < 0) {
 		wb_policy_free(&policy);
 		return WB_EXIT_SANDBOX;
 	}
 	snprintf(term, sizeof(term), "TERM=%s", t && *t && strlen(t) < 100 ? t : "dumb");
-	rc = run_command(&(struct wb_enter){.pidfd = pidfd, .policy = &policy,
+	rc = run_command(&(struct wb_enter){.pidfd = pidfd, .pid = pid, .policy = &policy,
 					    .argv = o.argv ? o.argv : default_argv, .envp = envp, .tty = -1,
 					    .stdio = {-1, -1, -1}});
 	close(pidfd);

@@ -23,9 +23,10 @@
 #define JOB_NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | \
 		      CLONE_NEWNET | CLONE_NEWCGROUP)
 
-enum step { STEP_SETNS = 1, STEP_FORK, STEP_TTY, STEP_CREDS, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC };
+enum step { STEP_CGROUP = 1, STEP_SETNS, STEP_FORK, STEP_TTY, STEP_CREDS, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC };
 
 static const char *const step_names[] = {
+	[STEP_CGROUP] = "join the job's cgroups",
 	[STEP_SETNS] = "join the job's namespaces",
 	[STEP_FORK] = "fork inside the job's PID namespace",
 	[STEP_TTY] = "make the terminal the controlling one",
@@ -97,23 +98,87 @@ static _Noreturn void command(const struct wb_enter *e, int rep)
 	fail(rep, STEP_EXEC, errno);
 }
 
-/* The joiner: in every namespace of the job but its PID namespace, which
- * only its children enter; it waits for the command and passes on how it
- * ended. */
-static _Noreturn void joiner(const struct wb_enter *e, int rep)
+/* Where hierarchy "controllers" (a /proc/PID/cgroup field; "" for v2) is
+ * mounted. 0, or -ENOENT when it is not. */
+static int hierarchy_dir(const char *controllers, char *dir, size_t len)
 {
-	pid_t pid;
+	char probe[320];
+
+	if (*controllers) {
+		snprintf(dir, len, "/sys/fs/cgroup/%s", strncmp(controllers, "name=", 5) == 0 ? controllers + 5
+												: controllers);
+	} else {
+		/* v2: the whole of /sys/fs/cgroup, or a hybrid's "unified". */
+		snprintf(dir, len, "/sys/fs/cgroup");
+		snprintf(probe, sizeof(probe), "%s/cgroup.controllers", dir);
+		if (access(probe, F_OK) < 0)
+			snprintf(dir, len, "/sys/fs/cgroup/unified");
+	}
+	snprintf(probe, sizeof(probe), "%s/cgroup.procs", dir);
+	return access(probe, F_OK) == 0 ? 0 : -ENOENT;
+}
+
+/* The entered command counts against the job's limits, as one of its own
+ * processes would: we join every cgroup the job init is in (read from the
+ * host's view, before setns), and the command inherits them. A job on
+ * rlimit accounting has none of its own: nothing to join. */
+static int join_cgroups(pid_t pid)
+{
+	char path[64], line[1024], whole[1032], dir[256], procs[1400], ours[8192] = "\n";
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	size_t n;
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	n = fread(ours + 1, 1, sizeof(ours) - 2, f);
+	ours[n + 1] = '\0';
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		/* Where we are already (rlimit accounting: the job has none of
+		 * its own), there is nothing to join, nor any right to. */
+		snprintf(whole, sizeof(whole), "\n%s", line);
+		if (strstr(ours, whole))
+			continue;
+		char *ctrl = strchr(line, ':'), *cg = ctrl ? strchr(ctrl + 1, ':') : NULL;
+		int fd;
+
+		if (!cg)
+			continue;
+		*cg++ = '\0';
+		cg[strcspn(cg, "\n")] = '\0';
+		ctrl++;
+		/* The host's own root: the job has no cgroup of this kind. */
+		if (strcmp(cg, "/") == 0 || hierarchy_dir(ctrl, dir, sizeof(dir)) < 0)
+			continue;
+		snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", dir, cg);
+		fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			rc = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Forks fn's process and waits for it; exits as it ended. */
+/* fn never returns: it execs or _exits. */
+static _Noreturn void run_child(const struct wb_enter *e, int rep, void (*fn)(const struct wb_enter *, int))
+{
+	pid_t pid = fork();
 	int st;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		fail(rep, STEP_SETNS, errno);
-	if (setns(e->pidfd, JOB_NS_FLAGS) < 0)
-		fail(rep, STEP_SETNS, errno);
-	pid = fork();
 	if (pid < 0)
 		fail(rep, STEP_FORK, errno);
-	if (pid == 0)
-		command(e, rep);
+	if (pid == 0) {
+		fn(e, rep);
+		_exit(126);
+	}
 	close(rep);
 	if (e->tty >= 0)
 		close(e->tty);
@@ -121,6 +186,33 @@ static _Noreturn void joiner(const struct wb_enter *e, int rep)
 		if (errno != EINTR)
 			_exit(126);
 	_exit(status_of(st));
+}
+
+/* In the job's PID namespace: a PID namespace of the command's own inside
+ * it, so that whatever the command leaves in the background ends with it,
+ * not with the job. (unshare takes it only from a process whose own PID
+ * namespace is the one its children get: hence this middle process.) */
+static _Noreturn void middle(const struct wb_enter *e, int rep)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || unshare(CLONE_NEWPID) < 0)
+		fail(rep, STEP_FORK, errno);
+	run_child(e, rep, command);
+}
+
+/* The joiner: in the job's cgroups and in every namespace of the job but
+ * its PID namespace, which only its children enter; it waits for them and
+ * passes on how the command ended. */
+static _Noreturn void joiner(const struct wb_enter *e, int rep)
+{
+	int rc;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail(rep, STEP_SETNS, errno);
+	if ((rc = join_cgroups(e->pid)) < 0)
+		fail(rep, STEP_CGROUP, -rc);
+	if (setns(e->pidfd, JOB_NS_FLAGS) < 0)
+		fail(rep, STEP_SETNS, errno);
+	run_child(e, rep, middle);
 }
 
 int wb_enter_start(const struct wb_enter *e, pid_t *joiner_pid)

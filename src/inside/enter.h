@@ -9,6 +9,7 @@
 
 struct wb_enter {
 	int pidfd;                   /* the job init's, on the host */
+	pid_t pid;                   /* its pid there, held by pidfd */
 	const struct wb_policy *policy;
 	char *const *argv;           /* looked up in the sandbox's PATH */
 	char *const *envp;

@@ -148,6 +148,19 @@ def case_inside(d):
     p.wait(30)
     T.check(seen.startswith("pipe:[") and seen != ours,
             "the command's stdout is a pipe of warmbox enter's, not the caller's (%s)" % ours, seen)
+    # What it leaves running ends with it (a PID namespace of its own).
+    rc, out, err = enter(d, "mine", ["/bin/sh", "-c", "sleep 77.5 & echo started"])
+    left = wbd.wait_for(lambda: not [p for p in os.listdir("/proc") if p.isdigit()
+                                     and "77.5" in wbd.read_text("/proc/%s/cmdline" % p)], 5)
+    T.check(rc == 0 and out.strip() == "started" and left,
+            "a background sleep the command started is gone once it has exited", (rc, out, err))
+    # It counts against the job: in the job's cgroups, the root of the job's
+    # cgroup namespace (rlimit accounting has no cgroup of the job's own).
+    if not wbd.rootless():
+        rc, out, err = enter(d, "mine", ["cat", "/proc/self/cgroup"])
+        mem = [l for l in out.splitlines() if ":memory:" in l or l.startswith("0::")]
+        T.check(rc == 0 and mem and all(l.endswith(":/") for l in mem),
+                "the command is in the job's cgroup (the root of its cgroup namespace)", out + err)
     # unshare(2) is not in the default policy: refused, and the job runs on.
     rc, out, err = enter(d, "mine", ["unshare", "-U", "true"])
     T.check(rc != 0 and "Function not implemented" in err,
