@@ -118,10 +118,12 @@ static int hierarchy_dir(const char *controllers, char *dir, size_t len)
 	return access(probe, F_OK) == 0 ? 0 : -ENOENT;
 }
 
-/* The entered command counts against the job's limits, as one of its own
- * processes would: we join every cgroup the job init is in (read from the
- * host's view, before setns), and the command inherits them. A job on
- * rlimit accounting has none of its own: nothing to join. */
+/* The entered command's memory and CPU count against the job's limits, as
+ * its own processes' do: we join the job init's cgroups (read from the
+ * host's view, before setns), and the command inherits them. Not its pids
+ * one: a job of procs 1 would leave the shell unable to fork. So on cgroup
+ * v2, one hierarchy with pids in it, the command stays outside (README
+ * "warmbox enter"). A job on rlimit accounting has none of its own. */
 static int join_cgroups(pid_t pid)
 {
 	char path[64], line[1024], whole[1032], dir[256], procs[1400], ours[8192] = "\n";
@@ -153,7 +155,8 @@ static int join_cgroups(pid_t pid)
 		cg[strcspn(cg, "\n")] = '\0';
 		ctrl++;
 		/* The host's own root: the job has no cgroup of this kind. */
-		if (strcmp(cg, "/") == 0 || hierarchy_dir(ctrl, dir, sizeof(dir)) < 0)
+		if (strcmp(cg, "/") == 0 || !*ctrl || strcmp(ctrl, "pids") == 0 ||
+		    hierarchy_dir(ctrl, dir, sizeof(dir)) < 0)
 			continue;
 		snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", dir, cg);
 		fd = open(procs, O_WRONLY | O_CLOEXEC);

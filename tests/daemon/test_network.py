@@ -149,11 +149,11 @@ def case_other_job(d):
     c.send(net_job("server", ["serve", port, 4]))
     time.sleep(1.5)
     c2 = d.client()
-    a_lo = c2.request(net_job("c-lo", ["connect", "127.0.0.1", port]), timeout=30)
-    a_addr = c2.request(net_job("c-addr", ["connect", OTHER, port]), timeout=30)
-    for a, what in ((a_lo, "127.0.0.1"), (a_addr, OTHER)):
-        T.check(a and a.get("status") == "RE" and "Connection refused" in a.get("stdout", ""),
-                "a second job's connect to %s:%d is refused" % (what, port), brief(a))
+    # Its 127.0.0.1 is its own. (The namespace's own address, which pasta
+    # copies into every job, stays inside the connecting job: no check.)
+    a = c2.request(net_job("c-lo", ["connect", "127.0.0.1", port]), timeout=30)
+    T.check(a and a.get("status") == "RE" and "Connection refused" in a.get("stdout", ""),
+            "a second job's connect to 127.0.0.1:%d is refused" % port, brief(a))
     s = c.recv(timeout=30)
     T.check(s and s.get("status") == "OK" and s.get("stdout") == "listening\naccepted 0\n",
             "the listening job accepted nothing", brief(s))
