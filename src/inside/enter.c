@@ -98,22 +98,13 @@ static _Noreturn void command(const struct wb_enter *e, int rep)
 	fail(rep, STEP_EXEC, errno);
 }
 
-/* Where hierarchy "controllers" (a /proc/PID/cgroup field; "" for v2) is
- * mounted. 0, or -ENOENT when it is not. */
+/* Where v1 hierarchy "controllers" (a /proc/PID/cgroup field) is mounted.
+ * 0, or -ENOENT when it is not. */
 static int hierarchy_dir(const char *controllers, char *dir, size_t len)
 {
 	char probe[320];
 
-	if (*controllers) {
-		snprintf(dir, len, "/sys/fs/cgroup/%s", strncmp(controllers, "name=", 5) == 0 ? controllers + 5
-												: controllers);
-	} else {
-		/* v2: the whole of /sys/fs/cgroup, or a hybrid's "unified". */
-		snprintf(dir, len, "/sys/fs/cgroup");
-		snprintf(probe, sizeof(probe), "%s/cgroup.controllers", dir);
-		if (access(probe, F_OK) < 0)
-			snprintf(dir, len, "/sys/fs/cgroup/unified");
-	}
+	snprintf(dir, len, "/sys/fs/cgroup/%s", strncmp(controllers, "name=", 5) == 0 ? controllers + 5 : controllers);
 	snprintf(probe, sizeof(probe), "%s/cgroup.procs", dir);
 	return access(probe, F_OK) == 0 ? 0 : -ENOENT;
 }

@@ -47,10 +47,14 @@ def running(d, jid):
     return wbd.wait_for(find, 20, 0.05)
 
 
+def enter_argv(d):
+    """`warmbox enter` on d's socket, with the tests' policies."""
+    return [wbd.WB, "enter", "--socket", d.sock] + (["--policies", wbd.POLICIES] if wbd.POLICIES else [])
+
+
 def enter(d, jid, cmd, user=None, timeout=30):
     """`warmbox enter` as the daemon's owner (or USER): (rc, stdout, stderr)."""
-    argv = [wbd.WB, "enter", "--socket", d.sock] + (["--policies", wbd.POLICIES] if wbd.POLICIES else [])
-    argv += [jid, "--"] + cmd
+    argv = enter_argv(d) + [jid, "--"] + cmd
     if user:
         argv = ["setpriv", "--reuid", user, "--regid", user, "--clear-groups", "--"] + argv
     else:
@@ -139,7 +143,7 @@ def case_inside(d):
     # through the command's /proc/PID/fd and keep them.
     r, w = os.pipe()
     ours = "pipe:[%d]" % os.fstat(w).st_ino
-    argv = [wbd.WB, "enter", "--socket", d.sock] + (["--policies", wbd.POLICIES] if wbd.POLICIES else [])
+    argv = enter_argv(d)
     p = subprocess.Popen(wbd.as_user_argv(argv + ["mine", "--", "readlink", "/proc/self/fd/1"]),
                          stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL)
     os.close(w)
@@ -225,7 +229,7 @@ def case_tty(d):
     T.check(running(d, "shell"), "the job is running")
     master, slave = pty.openpty()
     before = termios.tcgetattr(slave)
-    argv = [wbd.WB, "enter", "--socket", d.sock] + (["--policies", wbd.POLICIES] if wbd.POLICIES else [])
+    argv = enter_argv(d)
     p = subprocess.Popen(wbd.as_user_argv(argv + ["shell"]), stdin=slave, stdout=slave,
                          stderr=subprocess.PIPE, preexec_fn=take_ctty, close_fds=True)
     os.write(master, b"echo in$((6*7)) $(cat /box/note); [ -t 0 ] && echo term; readlink /proc/self/fd/0; exit 5\n")
