@@ -427,6 +427,7 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *join_fds, size_t nj
 	/* Not dumpable: a rootless job shares our uid, and must not reach
 	 * /proc/1 of its own namespace through it. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_NAME, "wb-jobinit", 0, 0, 0);
 	umask(0);
 	if ((rc = join_cgroup(join_fds, njoin)) < 0 || (rc = mount_job_fs(in_cgroup)) < 0) {
 		struct wb_msg_fail f = {.type = WB_MSG_ZYGOTE_FAILED, .stage = WB_STAGE_JOB_MOUNTS, .err = -rc};

@@ -167,6 +167,9 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 	int rc, listener;
 
 	x->trace[WB_TRACE_CLONED] = wb_clock_now_ns();
+	/* Until execve names it after the program: the set-up apart from the
+	 * job init's own work in perf's per-process breakdown. */
+	prctl(PR_SET_NAME, "wb-program", 0, 0, 0);
 	report_fd = x->handoff;
 	/* A session of its own, without a controlling terminal: TIOCSTI
 	 * reaches nobody's terminal, and kill(0) stays inside the job. */

@@ -129,6 +129,9 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 
 	/* The manager's death must take us and every job with us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* Named apart from the manager, for ps and for perf's per-process
+	 * breakdown (bench/perf_breakdown.py). */
+	prctl(PR_SET_NAME, "wb-zygote", 0, 0, 0);
 	if (wb_fdpass_recv(cfg->zsock, &maps, sizeof(maps), NULL, NULL) != (ssize_t)sizeof(maps) ||
 	    maps != WB_MSG_MAPS_WRITTEN)
 		_exit(1);

@@ -21,10 +21,10 @@ JOB1 = ("echo secret1 > /box/x && echo secret2 > /tmp/y && mkdir /tmp/d && "
         "(./%s 30 </dev/null >/dev/null 2>&1 &) ; sleep 0.2; echo wrote" % BG)
 # Shell built-ins only, so that procs stays small and the listing has no
 # process of its own but the shell. The job's init (pid 1 of its pid
-# namespace, comm "warmbox") is not counted.
+# namespace, comm "wb-jobinit") is not counted.
 JOB2 = ("cd /box; echo box: *; cd /tmp; echo tmp: * .[!.]*; "
         "n=0; for p in /proc/[0-9]*; do read c < $p/comm; echo proc: $c; "
-        "[ \"$c\" = warmbox ] || n=$((n+1)); done; echo nprocs: $n")
+        "[ \"$c\" = wb-jobinit ] || n=$((n+1)); done; echo nprocs: $n")
 
 
 def evict_tree(top, budget):
