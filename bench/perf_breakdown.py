@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""perf_breakdown.py [-n JOBS] [-F HZ] [-j JOB] [-o FILE]: where a job's CPU
+"""perf_breakdown.py [-n JOBS] [-F HZ] [-j JOB] [-o FILE] [-d DATA]: where a job's CPU
 time goes, per process and per kernel operation (bench/README.md, "Where
 the CPU goes"). Root only (perf -a, kernel symbols).
 
@@ -155,6 +155,7 @@ def main():
     ap.add_argument("-F", type=int, default=10000, help="samples a second per CPU (default 10000)")
     ap.add_argument("-j", default='{"argv":["/bin/true"]}', help="the job, JSON (default /bin/true)")
     ap.add_argument("-o", help="report file")
+    ap.add_argument("-d", help="keep perf's data there, for perf report of your own")
     a = ap.parse_args()
     if os.geteuid() != 0:
         die("needs root: perf record -a and the kernel's symbols")
@@ -229,6 +230,8 @@ def main():
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         f.write(text)
+    if a.d:
+        shutil.move(data, a.d)
     shutil.rmtree(tmp)
 
 
