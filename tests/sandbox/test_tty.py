@@ -194,8 +194,8 @@ def case_pid1():
     pid, ppid = (me[0].split() + ["?", "?"])[:2] if me else ("?", "?")
     T.check(pid.isdigit() and pid != "1" and ppid == "1",
             "$$ is %s, not 1; its parent is pid 1" % pid, me)
-    T.check(init is not None and "PPid: 0" in init and "Name: warmbox" in init,
-            "pid 1 is the job init: warmbox's, with no parent inside the namespace", init)
+    T.check(init is not None and "PPid: 0" in init and "Name: wb-jobinit" in init,
+            "pid 1 is the job init (wb-jobinit), with no parent inside the namespace", init)
     T.check(procs is not None and procs[-1].strip().isdigit() and int(procs[-1]) <= 4,
             "/proc shows the job init, the shell and its command only", procs)
     t.close()
