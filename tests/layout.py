@@ -21,8 +21,8 @@ MAY_INCLUDE = {
     "policy": {"core", "policy"},
     # The job spec carries the policy's compiled filter.
     "proto": {"core", "policy", "proto"},
-    # The job init reads its cgroup's CPU time and the job ids userns.h
-    # fixes: both run inside, from manager headers that pull in nothing else.
+    # The job ids userns.h fixes run inside, from a manager header that
+    # pulls in nothing else.
     "inside": {"core", "policy", "proto", "inside", "manager"},
     "manager": {"core", "policy", "proto", "inside", "manager"},
     "daemon": {"core", "policy", "proto", "manager", "daemon"},

@@ -20,8 +20,8 @@
 #include "core/clock.h"
 #include "inside/procscan.h"
 #include "inside/program.h"
-#include "manager/cgroup.h"
 #include "inside/learn.h"
+#include "proto/cgread.h"
 #include "proto/fdpass.h"
 
 #if defined(__x86_64__)
@@ -59,7 +59,7 @@ static uint64_t cpu_and_rss(struct job *j)
 	struct rusage ru;
 
 	if (j->cpu_fd >= 0) {
-		if (wb_cgroup_read_cpu((enum wb_accounting)j->msg.accounting, j->cpu_fd, &ns) < 0)
+		if (wb_cgread_cpu((enum wb_accounting)j->msg.accounting, j->cpu_fd, &ns) < 0)
 			return 0;
 		return ns > j->msg.cpu_base_ns ? ns - j->msg.cpu_base_ns : 0;
 	}

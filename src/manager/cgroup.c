@@ -30,39 +30,6 @@ int cg_write_u64(int fd, uint64_t v)
 	return cg_write(fd, buf);
 }
 
-int cg_read(int fd, char *buf, size_t len)
-{
-	ssize_t n = pread(fd, buf, len - 1, 0);
-
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
-
-/* Parses "KEY VALUE" lines (memory.events, memory.oom_control, cpu.stat)
- * without allocating, so the job init may use it. */
-int cg_read_key(int fd, const char *key, uint64_t *v)
-{
-	char buf[1024];
-	size_t klen = strlen(key);
-	int rc = cg_read(fd, buf, sizeof(buf));
-	char *line = buf;
-
-	if (rc < 0)
-		return rc;
-	while (line && *line) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
-			*v = strtoull(line + klen + 1, NULL, 10);
-			return 0;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return -ENOENT;
-}
-
 int cg_open_at(const char *dir, const char *file, int flags)
 {
 	char path[PATH_MAX];
@@ -373,23 +340,4 @@ int wb_cgroup_slot_cpu_fd(const struct wb_cgroup_slot *s)
 int wb_cgroup_slot_collect(struct wb_cgroup_slot *s, uint64_t cpu_base_ns, struct wb_cgroup_usage *u)
 {
 	return s->cg->ops->collect(s, cpu_base_ns, u);
-}
-
-int wb_cgroup_read_cpu(enum wb_accounting mode, int fd, uint64_t *ns)
-{
-	char buf[64];
-	uint64_t usec;
-	int rc;
-
-	if (mode == WB_ACCT_CGROUP_V2) {
-		rc = cg_read_key(fd, "usage_usec", &usec);
-		if (rc == 0)
-			*ns = usec * 1000;
-		return rc;
-	}
-	rc = cg_read(fd, buf, sizeof(buf));
-	if (rc < 0)
-		return rc;
-	*ns = strtoull(buf, NULL, 10);
-	return 0;
 }

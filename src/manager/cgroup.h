@@ -67,8 +67,4 @@ void wb_cgroup_graves_return(struct wb_cgroup *cg, char **dirs, size_t n);
  * syscalls: safe on a thread while the loop clones zygotes. */
 void wb_cgroup_remove(char *const *dirs, size_t n, int *errs);
 
-/* Reads a CPU usage file of the given mode (async-signal-safe; used in the
- * job init on the fd it was handed). */
-int wb_cgroup_read_cpu(enum wb_accounting mode, int fd, uint64_t *ns);
-
 #endif

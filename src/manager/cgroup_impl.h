@@ -6,6 +6,7 @@
 #include <limits.h>
 
 #include "manager/cgroup.h"
+#include "proto/cgread.h"
 
 struct cgroup_ops {
 	enum wb_accounting mode;
@@ -51,8 +52,6 @@ extern const struct cgroup_ops wb_cgroup_v2_ops;
 /* Helpers for the two backends. */
 int cg_write(int fd, const char *text);
 int cg_write_u64(int fd, uint64_t v);
-int cg_read(int fd, char *buf, size_t len);
-int cg_read_key(int fd, const char *key, uint64_t *v);
 int cg_open_at(const char *dir, const char *file, int flags);
 /* The cgroup path of this process for a controller ("" = v2), e.g. "/a/b". */
 int cg_self_path(const char *controller, char *out, size_t len);

@@ -95,9 +95,9 @@ static int v1_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uin
 	/* The job init sits in the cgroup too: one task beyond procs. */
 	if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
 		return rc;
-	if ((rc = cg_read_key(s->oom_fd, "oom_kill", &s->oom_base)) < 0)
+	if ((rc = wb_cgread_key(s->oom_fd, "oom_kill", &s->oom_base)) < 0)
 		s->oom_base = 0;
-	return wb_cgroup_read_cpu(WB_ACCT_CGROUP_V1, s->cpu_fd, cpu_base);
+	return wb_cgread_cpu(WB_ACCT_CGROUP_V1, s->cpu_fd, cpu_base);
 }
 
 static int v1_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgroup_usage *u)
@@ -106,14 +106,14 @@ static int v1_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 	uint64_t cpu = 0, ooms = 0;
 	int rc;
 
-	if ((rc = wb_cgroup_read_cpu(WB_ACCT_CGROUP_V1, s->cpu_fd, &cpu)) < 0)
+	if ((rc = wb_cgread_cpu(WB_ACCT_CGROUP_V1, s->cpu_fd, &cpu)) < 0)
 		return rc;
-	if ((rc = cg_read(s->peak_fd, buf, sizeof(buf))) < 0)
+	if ((rc = wb_cgread(s->peak_fd, buf, sizeof(buf))) < 0)
 		return rc;
 	u->cpu_ns = cpu > cpu_base ? cpu - cpu_base : 0;
 	u->peak_kb = strtoull(buf, NULL, 10) / 1024;
 	u->peak_valid = true;
-	u->oom_killed = cg_read_key(s->oom_fd, "oom_kill", &ooms) == 0 && ooms > s->oom_base;
+	u->oom_killed = wb_cgread_key(s->oom_fd, "oom_kill", &ooms) == 0 && ooms > s->oom_base;
 	return 0;
 }
 

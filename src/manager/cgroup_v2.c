@@ -17,7 +17,7 @@ static bool has_controllers(const char *dir, const char *file)
 
 	if (fd < 0)
 		return false;
-	n = cg_read(fd, buf, sizeof(buf));
+	n = wb_cgread(fd, buf, sizeof(buf));
 	close(fd);
 	return n > 0 && strstr(buf, "memory") && strstr(buf, "pids");
 }
@@ -41,7 +41,7 @@ static bool alone_in(const char *dir)
 
 	if (fd < 0)
 		return false;
-	n = cg_read(fd, buf, sizeof(buf));
+	n = wb_cgread(fd, buf, sizeof(buf));
 	close(fd);
 	snprintf(self, sizeof(self), "%d\n", (int)getpid());
 	return n > 0 && strcmp(buf, self) == 0;
@@ -186,9 +186,9 @@ static int v2_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uin
 	/* The job init sits in the cgroup too: one task beyond procs. */
 	if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
 		return rc;
-	if (cg_read_key(s->oom_fd, "oom_kill", &s->oom_base) < 0)
+	if (wb_cgread_key(s->oom_fd, "oom_kill", &s->oom_base) < 0)
 		s->oom_base = 0;
-	return wb_cgroup_read_cpu(WB_ACCT_CGROUP_V2, s->cpu_fd, cpu_base);
+	return wb_cgread_cpu(WB_ACCT_CGROUP_V2, s->cpu_fd, cpu_base);
 }
 
 static int v2_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgroup_usage *u)
@@ -197,12 +197,12 @@ static int v2_collect(struct wb_cgroup_slot *s, uint64_t cpu_base, struct wb_cgr
 	uint64_t cpu = 0, ooms = 0;
 	int rc;
 
-	if ((rc = wb_cgroup_read_cpu(WB_ACCT_CGROUP_V2, s->cpu_fd, &cpu)) < 0)
+	if ((rc = wb_cgread_cpu(WB_ACCT_CGROUP_V2, s->cpu_fd, &cpu)) < 0)
 		return rc;
 	u->cpu_ns = cpu > cpu_base ? cpu - cpu_base : 0;
-	u->peak_valid = s->peak_fd >= 0 && cg_read(s->peak_fd, buf, sizeof(buf)) > 0;
+	u->peak_valid = s->peak_fd >= 0 && wb_cgread(s->peak_fd, buf, sizeof(buf)) > 0;
 	u->peak_kb = u->peak_valid ? strtoull(buf, NULL, 10) / 1024 : 0;
-	u->oom_killed = cg_read_key(s->oom_fd, "oom_kill", &ooms) == 0 && ooms > s->oom_base;
+	u->oom_killed = wb_cgread_key(s->oom_fd, "oom_kill", &ooms) == 0 && ooms > s->oom_base;
 	return 0;
 }
 
