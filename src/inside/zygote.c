@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -120,23 +121,39 @@ static pid_t clone_spare(const struct wb_zygote_cfg *cfg, const struct spare_cgr
 	return pid;
 }
 
+static int clear_inheritable(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	data[0].inheritable = data[1].inheritable = 0;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
 _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 {
-	uint32_t maps = 0;
 	pid_t inits[2] = {0, 0};
 	char byte;
 	int rc;
 
-	/* The manager's death must take us and every job with us. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* Named apart from the manager, for ps and for perf's per-process
-	 * breakdown (bench/perf_breakdown.py). */
-	prctl(PR_SET_NAME, "wb-zygote", 0, 0, 0);
-	if (wb_fdpass_recv(cfg->zsock, &maps, sizeof(maps), NULL, NULL) != (ssize_t)sizeof(maps) ||
-	    maps != WB_MSG_MAPS_WRITTEN)
-		_exit(1);
-	/* Only now: the manager needed our /proc files to write the maps. */
+	/* Not dumpable: the exec made us so again. The window before this
+	 * line has no other process in our namespaces to use it. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The manager's death must take us and every job with us. Armed before
+	 * the exec as well; had it died in between, the sockets' end below
+	 * ends us. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* An exec through a descriptor names us after its number. */
+	prctl(PR_SET_NAME, "wb-zygote", 0, 0, 0);
+	/* What carried our capabilities across the exec (slot.c) goes. */
+	if ((rc = clear_inheritable()) < 0)
+		fail(cfg->ctl, WB_STAGE_ZYGOTE_EXEC, -rc);
 	if ((rc = detach_stdio()) < 0)
 		fail(cfg->ctl, WB_STAGE_ZYGOTE_SYNC, -rc);
 	/* No controlling terminal for us or any job after us (bubblewrap's

@@ -1,5 +1,6 @@
-/* zygote.h: the zygote's own recipe: wait for its uid map, build the root,
- * then keep one spare job init cloned ahead for the next job. */
+/* zygote.h: the zygote's own recipe, run by its own program (inside/main.c)
+ * once its uid map is written: build the root, then keep one spare job init
+ * cloned ahead for the next job. */
 #ifndef WB_ZYGOTE_H
 #define WB_ZYGOTE_H
 
@@ -8,8 +9,7 @@
 struct wb_zygote_cfg {
 	int ctl;             /* SOCK_SEQPACKET to the manager, shared with the spares */
 	int zsock;           /* SOCK_SEQPACKET from the manager, the zygote's alone:
-			      * WB_MSG_MAPS_WRITTEN, then a WB_MSG_SPARE_CGROUP
-			      * before each spare */
+			      * a WB_MSG_SPARE_CGROUP before each spare */
 	char *const *binds;  /* extra read-only binds from the policies */
 	size_t nbinds;
 };

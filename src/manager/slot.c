@@ -5,15 +5,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
-#include "inside/zygote.h"
+#include "manager/image.h"
 #include "manager/userns.h"
 #include "proto/clone3.h"
 #include "proto/fdpass.h"
@@ -179,14 +182,61 @@ static void on_exit_poll(uv_poll_t *h, int status, int events)
 	slot_died(s, -EPIPE);
 }
 
-/* In the cloned child: only ctl and zsock stay open, as fds 3 and 4. */
-static _Noreturn void zygote_child(int ctl, int zsock, const struct wb_slot *s)
+/* Rootless, our uid in the namespace is the job's, not 0 (userns.c), and an
+ * exec would drop the capabilities the clone gave us there: carried across
+ * as ambient ones, which the zygote clears again first thing. */
+static int keep_caps_across_exec(void)
 {
-	struct wb_zygote_cfg z = {.ctl = 3, .zsock = 4, .binds = s->cfg.binds, .nbinds = s->cfg.nbinds};
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
 
-	if (wb_fdpass_place((int[]){ctl, zsock}, 2, 3) < 0)
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	data[0].inheritable = data[0].permitted;
+	data[1].inheritable = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	return 0;
+}
+
+/* In the cloned child: ctl and zsock as fds 3 and 4, the zygote's program
+ * as 5 until its exec (inside/main.c). Not before the uid map is written:
+ * an exec in a user namespace where we have no uid yet would drop every
+ * capability. argv was made before the clone: no malloc here. */
+static _Noreturn void zygote_child(int ctl, int zsock, int image, char *const *argv)
+{
+	struct wb_msg_fail f = {.type = WB_MSG_ZYGOTE_FAILED, .stage = WB_STAGE_ZYGOTE_EXEC};
+	uint32_t maps = 0;
+
+	/* The manager's death must take us and every job with us. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (wb_fdpass_place((int[]){ctl, zsock, image}, 3, 3) < 0 || fcntl(5, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(1);
-	wb_zygote_main(&z);
+	if (wb_fdpass_recv(4, &maps, sizeof(maps), NULL, NULL) != (ssize_t)sizeof(maps) ||
+	    maps != WB_MSG_MAPS_WRITTEN)
+		_exit(1);
+	if ((f.err = -keep_caps_across_exec()) == 0) {
+		syscall(SYS_execveat, 5, "", argv, environ, AT_EMPTY_PATH);
+		f.err = errno;
+	}
+	wb_fdpass_send(3, &f, sizeof(f), NULL, 0);
+	_exit(1);
+}
+
+/* "wb-zygote BIND...": the strings stay the caller's. */
+static char **zygote_argv(const struct wb_slot_cfg *cfg)
+{
+	char **argv = calloc(cfg->nbinds + 2, sizeof(*argv));
+
+	if (!argv)
+		return NULL;
+	argv[0] = "wb-zygote";
+	for (size_t i = 0; i < cfg->nbinds; i++)
+		argv[i + 1] = cfg->binds[i];
+	return argv;
 }
 
 int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_cb cb, void *data,
@@ -194,9 +244,10 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 {
 	struct wb_slot *s = calloc(1, sizeof(*s));
 	uint32_t maps = WB_MSG_MAPS_WRITTEN;
-	int ctl[2] = {-1, -1}, zsock[2] = {-1, -1}, pidfd = -1, rc;
+	int ctl[2] = {-1, -1}, zsock[2] = {-1, -1}, pidfd = -1, image, rc;
 	struct wb_clone_args args = {0};
 	const char *step = "socketpair";
+	char **argv = NULL;
 	pid_t pid;
 
 	*out = NULL;
@@ -221,6 +272,17 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 		     CLONE_PIDFD | CLONE_NEWNET;
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
+	if ((image = wb_image_fd()) < 0) {
+		rc = image;
+		step = rc == -EACCES ? "the zygote's program: the host refuses exec from a memfd (vm.memfd_noexec is 2)"
+				     : "the zygote's program (memfd)";
+		goto fail;
+	}
+	if (!(argv = zygote_argv(cfg))) {
+		rc = -ENOMEM;
+		step = "zygote argv";
+		goto fail;
+	}
 	pid = wb_clone3(&args);
 	if (pid < 0) {
 		rc = -errno;
@@ -228,7 +290,9 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 		goto fail;
 	}
 	if (pid == 0)
-		zygote_child(ctl[1], zsock[1], s);
+		zygote_child(ctl[1], zsock[1], image, argv);
+	free(argv);
+	argv = NULL;
 	s->pid = pid;
 	s->pidfd = pidfd;
 	close(ctl[1]);
@@ -265,6 +329,7 @@ kill:
 	s->pidfd = -1;
 fail:
 	snprintf(err, errlen, "sandbox: %s: %s", step, strerror(-rc));
+	free(argv);
 	slot_close_fds((int[]){ctl[0], ctl[1], zsock[0], zsock[1]}, 4);
 	wb_cgroup_slot_close(s->spare_cg);
 	free(s);

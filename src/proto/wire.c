@@ -31,6 +31,7 @@ static const char *const stage_names[WB_STAGE_COUNT] = {
 	[WB_STAGE_SECCOMP] = "seccomp",
 	[WB_STAGE_EXECVE] = "execve",
 	[WB_STAGE_NETWORK] = "network",
+	[WB_STAGE_ZYGOTE_EXEC] = "zygote exec",
 };
 
 const char *wb_stage_name(enum wb_stage stage)

@@ -118,6 +118,27 @@ case_accounting_trace() {
 	expect_jq '.trace | type == "object"' "trace: --trace adds a trace object"
 }
 
+# The zygote's program is exec'd from a memfd (src/manager/image.c): a host
+# that forbids that (vm.memfd_noexec=2, set here in a PID namespace of the
+# test's own, where the setting is kept) gets an error naming it.
+case_zygote_memfd() {
+	local user=()
+	if [ ! -e /proc/sys/vm/memfd_noexec ]; then
+		skip "memfd_noexec=2 names the setting" "this kernel has no vm.memfd_noexec (before 6.3)"
+		return
+	fi
+	[ -n "${WB_AS_USER:-}" ] && user=(setpriv --reuid "$WB_AS_USER" --regid "$WB_AS_USER" --clear-groups --)
+	WB_CMD="unshare --pid --fork: vm.memfd_noexec=2; warmbox run -- /bin/true"
+	OUT=$(unshare --pid --fork sh -c 'echo 2 >/proc/sys/vm/memfd_noexec && exec "$@"' sh \
+		"${user[@]}" timeout -k 5 "$WB_RUN_TIMEOUT" "${WB_LAUNCH[@]}" "$WB" run -- /bin/true 2>"$WB_TMP/err" </dev/null)
+	RC=$?
+	ERR=$(cat "$WB_TMP/err")
+	expect_field .status XX "memfd_noexec=2: the job is XX"
+	check "memfd_noexec=2: the error names the setting" grep -q "vm.memfd_noexec is 2" <<<"$(jf .error)"
+	wb_run run -- /bin/true
+	expect_field .status OK "and a run outside that namespace is OK"
+}
+
 # warmbox --version and policies
 case_version_policies() {
 	WB_CMD="warmbox --version"

@@ -23,7 +23,8 @@ for d in /proc/[0-9]*; do
 	exe=$(readlink "$d/exe" 2>/dev/null)
 	exe=${exe% (deleted)}
 	cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline")
-	if [ -n "$exe" ] && [ "$exe" = "$wb_real" ]; then
+	# Zygotes and job inits run warmbox's embedded zygote program from a memfd.
+	if [ -n "$exe" ] && { [ "$exe" = "$wb_real" ] || [ "$exe" = "/memfd:wb-zygote" ]; }; then
 		procs="$procs$pid warmbox: $cmd"$'\n'
 	elif [[ "$cmd" == "$PROGS"* || "$cmd" == "$progs_real"* || "$exe" == "$progs_real"/* ]]; then
 		procs="$procs$pid test program: $cmd"$'\n'

@@ -178,7 +178,7 @@ no_process() {
 	for p in /proc/[0-9]*; do
 		e=$(readlink "$p/exe" 2>/dev/null) || continue
 		case "$e" in
-		"$wb" | "$wb (deleted)" | */warmbox | *"/warmbox (deleted)")
+		"$wb" | "$wb (deleted)" | */warmbox | *"/warmbox (deleted)" | "/memfd:wb-zygote (deleted)")
 			echo "${p#/proc/}: $e: $(tr '\0' ' ' <"$p/cmdline")"
 			found=1
 			;;
