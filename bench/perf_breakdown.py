@@ -4,7 +4,7 @@ time goes, per process and per kernel operation (bench/README.md, "Where
 the CPU goes"). Root only (perf -a, kernel symbols).
 
 Starts `warmbox serve --zygotes 2` of its own, waits until the pool is warm,
-sends 200 warm-up jobs, then JOBS jobs (default 2000) one at a time on one
+sends 200 warm-up jobs, then JOBS jobs (default 1000) one at a time on one
 connection, back to back, while `perf record -a -e cpu-clock -F HZ -g`
 samples every CPU. cpu-clock is a software event, so this works where the
 hardware counters do not. Every result must be OK.
@@ -101,10 +101,10 @@ class Client:
                 die("job %d: %s" % (i, r))
 
 
-def start_daemon(tmp):
+def start_daemon(tmp, extra=()):
     sock = os.path.join(tmp, "s")
     log = open(os.path.join(tmp, "serve.log"), "wb")
-    p = subprocess.Popen([WB, "serve", "--socket", sock, "--zygotes", "2", "--policies", POLICIES],
+    p = subprocess.Popen([WB, "serve", "--socket", sock, "--zygotes", "2", "--policies", POLICIES] + list(extra),
                          stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     end = time.monotonic() + 20
     while time.monotonic() < end:
@@ -154,8 +154,8 @@ def rows(lines, ncols):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-n", type=int, default=2000, help="jobs measured (default 2000)")
-    ap.add_argument("-F", type=int, default=10000, help="samples a second per CPU (default 10000)")
+    ap.add_argument("-n", type=int, default=1000, help="jobs measured (default 1000)")
+    ap.add_argument("-F", type=int, default=2000, help="samples a second per CPU (default 2000)")
     ap.add_argument("-j", default='{"argv":["/bin/true"]}', help="the job, JSON (default /bin/true)")
     ap.add_argument("-o", help="report file")
     ap.add_argument("-d", help="keep perf's data there, for perf report of your own")
