@@ -287,6 +287,19 @@ case_proc() {
 	else
 		fail "proc: pid 1 is '$pid1' (host pid 1: '$host_pid1')"
 	fi
+	# The job init stays undumpable while the job runs: its /proc files are
+	# not the job's, even rootless where both have the same uid (the
+	# program's own set-up once made the shared memory dumpable).
+	wb_run run --procs 8 -- /bin/sh -c 'me=$(id -u); echo "owner=$(stat -c %u /proc/1/oom_score_adj) me=$me"
+		(echo 1000 >/proc/1/oom_score_adj) 2>/dev/null && echo wrote || echo refused'
+	out=$(jf .stdout)
+	owner=$(printf '%s\n' "$out" | sed -n 's/^owner=\([0-9]*\) .*/\1/p')
+	me=$(printf '%s\n' "$out" | sed -n 's/.* me=\([0-9]*\)$/\1/p')
+	if [ -n "$owner" ] && [ -n "$me" ] && [ "$owner" != "$me" ] && grep -qx refused <<<"$out"; then
+		pass "proc: pid 1's files are not the job's (owner $owner, job $me) and its oom_score_adj is refused"
+	else
+		fail "proc: pid 1's files belong to the job, or it wrote oom_score_adj" "stdout: $out"
+	fi
 }
 
 # Environment.
