@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,8 +206,8 @@ static int keep_caps_across_exec(void)
 /* In the cloned child: ctl and zsock as fds 3 and 4, the zygote's program
  * as 5 until its exec (inside/main.c). Not before the uid map is written:
  * an exec in a user namespace where we have no uid yet would drop every
- * capability. argv was made before the clone: no malloc here. */
-static _Noreturn void zygote_child(int ctl, int zsock, int image, char *const *argv)
+ * capability. argv and envp were made before the clone: no malloc here. */
+static _Noreturn void zygote_child(int ctl, int zsock, int image, char *const *argv, char *const *envp)
 {
 	struct wb_msg_fail f = {.type = WB_MSG_ZYGOTE_FAILED, .stage = WB_STAGE_ZYGOTE_EXEC};
 	uint32_t maps = 0;
@@ -219,11 +220,41 @@ static _Noreturn void zygote_child(int ctl, int zsock, int image, char *const *a
 	    maps != WB_MSG_MAPS_WRITTEN)
 		_exit(1);
 	if ((f.err = -keep_caps_across_exec()) == 0) {
-		syscall(SYS_execveat, 5, "", argv, environ, AT_EMPTY_PATH);
+		syscall(SYS_execveat, 5, "", argv, envp, AT_EMPTY_PATH);
 		f.err = errno;
 	}
 	wb_fdpass_send(3, &f, sizeof(f), NULL, 0);
 	_exit(1);
+}
+
+/* The WB_MSG_ZYGOTE_FAILED a dead zygote left on ctl, if any: "zygote:
+ * STAGE" in buf, its errno in *rc. */
+static bool zygote_said(int ctl, char *buf, size_t len, int *rc)
+{
+	struct wb_msg_fail m = {0};
+
+	if (recv(ctl, &m, sizeof(m), MSG_DONTWAIT) != (ssize_t)sizeof(m) || m.type != WB_MSG_ZYGOTE_FAILED)
+		return false;
+	snprintf(buf, len, "zygote: %s", wb_stage_name((enum wb_stage)m.stage));
+	*rc = m.err > 0 ? -m.err : -EIO;
+	return true;
+}
+
+/* The sanitizers' settings of the manager's environment, and nothing else:
+ * the zygote's program needs no other, and every job init would hold it. */
+static char **zygote_envp(void)
+{
+	static const char *const keep[] = {"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS="};
+	char **envp = calloc(sizeof(keep) / sizeof(keep[0]) + 1, sizeof(*envp));
+	size_t n = 0;
+
+	if (!envp)
+		return NULL;
+	for (char **e = environ; *e; e++)
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (strncmp(*e, keep[i], strlen(keep[i])) == 0)
+				envp[n++] = *e;
+	return envp;
 }
 
 /* "wb-zygote BIND...": the strings stay the caller's. */
@@ -247,7 +278,7 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 	int ctl[2] = {-1, -1}, zsock[2] = {-1, -1}, pidfd = -1, image, rc;
 	struct wb_clone_args args = {0};
 	const char *step = "socketpair";
-	char **argv = NULL;
+	char **argv = NULL, **envp = NULL, said[64];
 	pid_t pid;
 
 	*out = NULL;
@@ -278,7 +309,7 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 				     : "the zygote's program (memfd)";
 		goto fail;
 	}
-	if (!(argv = zygote_argv(cfg))) {
+	if (!(argv = zygote_argv(cfg)) || !(envp = zygote_envp())) {
 		rc = -ENOMEM;
 		step = "zygote argv";
 		goto fail;
@@ -290,9 +321,10 @@ int wb_slot_start(uv_loop_t *loop, const struct wb_slot_cfg *cfg, wb_slot_state_
 		goto fail;
 	}
 	if (pid == 0)
-		zygote_child(ctl[1], zsock[1], image, argv);
+		zygote_child(ctl[1], zsock[1], image, argv, envp);
 	free(argv);
-	argv = NULL;
+	free(envp);
+	argv = envp = NULL;
 	s->pid = pid;
 	s->pidfd = pidfd;
 	close(ctl[1]);
@@ -327,9 +359,14 @@ kill:
 	waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){0}, WEXITED);
 	close(pidfd);
 	s->pidfd = -1;
+	/* A zygote that failed and exited first made our next send fail
+	 * (EPIPE); what it said is the cause. */
+	if (zygote_said(ctl[0], said, sizeof(said), &rc))
+		step = said;
 fail:
 	snprintf(err, errlen, "sandbox: %s: %s", step, strerror(-rc));
 	free(argv);
+	free(envp);
 	slot_close_fds((int[]){ctl[0], ctl[1], zsock[0], zsock[1]}, 4);
 	wb_cgroup_slot_close(s->spare_cg);
 	free(s);
