@@ -15,6 +15,7 @@ if [ ! -r "$WB_BASELINE" ]; then
 fi
 
 wb_real=$(readlink -f "$WB" 2>/dev/null || echo "$WB")
+wb_zygote=$(dirname -- "$wb_real")/wb-zygote
 progs_real=$(readlink -f "$PROGS" 2>/dev/null || echo "$PROGS")
 procs=""
 for d in /proc/[0-9]*; do
@@ -23,8 +24,11 @@ for d in /proc/[0-9]*; do
 	exe=$(readlink "$d/exe" 2>/dev/null)
 	exe=${exe% (deleted)}
 	cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline")
-	# Zygotes and job inits run warmbox's embedded zygote program from a memfd.
-	if [ -n "$exe" ] && { [ "$exe" = "$wb_real" ] || [ "$exe" = "/memfd:wb-zygote" ]; }; then
+	# Zygotes and job inits run warmbox's embedded zygote program from a
+	# memfd: ours if it is the wb-zygote built beside $WB (another warmbox
+	# on this host is not a leftover of these tests).
+	if [ -n "$exe" ] && { [ "$exe" = "$wb_real" ] ||
+		{ [ "$exe" = "/memfd:wb-zygote" ] && cmp -s "$d/exe" "$wb_zygote"; }; }; then
 		procs="$procs$pid warmbox: $cmd"$'\n'
 	elif [[ "$cmd" == "$PROGS"* || "$cmd" == "$progs_real"* || "$exe" == "$progs_real"/* ]]; then
 		procs="$procs$pid test program: $cmd"$'\n'
