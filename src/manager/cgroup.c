@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -137,8 +139,28 @@ void cg_rmdir_tree(const char *dir)
 	rmdir(dir);
 }
 
+/* Each manager holds a flock on its warmbox-PID directories for its life.
+ * A PID alone cannot say a manager is gone: seen from another PID
+ * namespace, kill() misses a live one, whose cgroups were then removed
+ * under it (its spare's, empty, went; its next jobs failed ENODEV).
+ * Returns the locked descriptor, or -EWOULDBLOCK while another holds it. */
+static int lock_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 /* A manager killed with SIGKILL leaves its warmbox-PID behind; the next one
- * to start under the same parent removes it once that PID is gone. */
+ * to start under the same parent removes it once that PID is gone and no
+ * manager holds its lock. */
 static void remove_stale(const char *base)
 {
 	DIR *d = opendir(base);
@@ -154,21 +176,37 @@ static void remove_stale(const char *base)
 		if (strncmp(e->d_name, "warmbox-", 8) != 0)
 			continue;
 		pid = strtol(e->d_name + 8, &end, 10);
+		int fd;
+
 		if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue;
-		if (snprintf(sub, sizeof(sub), "%s/%s", base, e->d_name) < (int)sizeof(sub))
-			cg_rmdir_tree(sub);
+		if (snprintf(sub, sizeof(sub), "%s/%s", base, e->d_name) >= (int)sizeof(sub) ||
+		    (fd = lock_dir(sub)) < 0)
+			continue;
+		cg_rmdir_tree(sub);
+		close(fd);
 	}
 	closedir(d);
 }
 
-int cg_make_manager_dir(const char *base, char *out, size_t len)
+int cg_make_manager_dir(const char *base, char *out, size_t len, int *lock_fd)
 {
+	bool made;
+
 	remove_stale(base);
 	if (snprintf(out, len, "%s/warmbox-%d", base, (int)getpid()) >= (int)len)
 		return -ENAMETOOLONG;
-	if (mkdir(out, 0755) < 0 && errno != EEXIST)
+	made = mkdir(out, 0755) == 0;
+	if (!made && errno != EEXIST)
 		return -errno;
+	/* Held: a manager with our PID in another PID namespace. */
+	if ((*lock_fd = lock_dir(out)) < 0) {
+		int rc = *lock_fd == -EWOULDBLOCK ? -EBUSY : *lock_fd;
+
+		if (made)
+			rmdir(out);
+		return rc;
+	}
 	return 0;
 }
 
@@ -183,6 +221,8 @@ int wb_cgroup_open(struct wb_cgroup **out, char *why, size_t whylen)
 		cg = calloc(1, sizeof(*cg));
 		if (!cg)
 			return -ENOMEM;
+		for (size_t k = 0; k < CG_NDIRS; k++)
+			cg->locks[k] = -1;
 		cg->ops = order[i];
 		if (cg->ops->open(cg, reason[i], sizeof(reason[i])) == 0) {
 			*out = cg;
@@ -248,6 +288,9 @@ void wb_cgroup_close(struct wb_cgroup *cg)
 		cg->ops->close(cg);
 	for (size_t i = 0; i < cg->ndirs; i++)
 		cg_rmdir_tree(cg->dirs[i]);
+	for (size_t i = 0; i < CG_NDIRS; i++)
+		if (cg->locks[i] >= 0)
+			close(cg->locks[i]);
 	for (size_t i = 0; i < cg->ngraves; i++)
 		free(cg->graves[i]);
 	free(cg->graves);

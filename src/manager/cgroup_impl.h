@@ -23,6 +23,7 @@ struct cgroup_ops {
 struct wb_cgroup {
 	const struct cgroup_ops *ops;
 	char dirs[CG_NDIRS][PATH_MAX];   /* the manager's own warmbox-PID dirs */
+	int locks[CG_NDIRS];             /* a flock held on each for our life (-1: none) */
 	size_t ndirs;
 	char v2_base[PATH_MAX];          /* v2: where we moved out of, "" if we did not */
 	bool v2_enabled_base;            /* v2: we enabled controllers there */
@@ -58,7 +59,7 @@ int cg_self_path(const char *controller, char *out, size_t len);
 /* Where the hierarchy holding the controller is mounted, and its root. */
 int cg_mount_of(const char *controller, char *mnt, size_t mlen, char *root, size_t rlen);
 /* Creates DIR/warmbox-PID after removing stale warmbox-* dirs of dead managers. */
-int cg_make_manager_dir(const char *base, char *out, size_t len);
+int cg_make_manager_dir(const char *base, char *out, size_t len, int *lock_fd);
 void cg_rmdir_tree(const char *dir);
 
 #endif

@@ -32,7 +32,7 @@ static int v1_open(struct wb_cgroup *cg, char *why, size_t whylen)
 		if (strcmp(root, "/") != 0 && strncmp(self, root, strlen(root)) == 0)
 			rel = self + strlen(root);
 		snprintf(base, sizeof(base), "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
-		rc = cg_make_manager_dir(base, cg->dirs[i], sizeof(cg->dirs[i]));
+		rc = cg_make_manager_dir(base, cg->dirs[i], sizeof(cg->dirs[i]), &cg->locks[i]);
 		if (rc < 0) {
 			snprintf(why, whylen, "cannot create a cgroup under %s: %s", base, strerror(-rc));
 			return rc;

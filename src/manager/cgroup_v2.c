@@ -113,7 +113,7 @@ static int v2_open(struct wb_cgroup *cg, char *why, size_t whylen)
 		snprintf(why, whylen, "memory and pids controllers not available in %s", base);
 		return -ENOTSUP;
 	}
-	rc = cg_make_manager_dir(base, cg->dirs[0], sizeof(cg->dirs[0]));
+	rc = cg_make_manager_dir(base, cg->dirs[0], sizeof(cg->dirs[0]), &cg->locks[0]);
 	if (rc < 0) {
 		snprintf(why, whylen, "cannot create a cgroup under %s: %s", base, strerror(-rc));
 		return rc;

@@ -56,6 +56,7 @@ def run(c, job, timeout=30):
     return a if a and a.get("id") == job["id"] else {"unexpected": a}
 
 
+WB = wbd.WB
 ONE = wbd.Fixture(lambda: Daemon(T, "--zygotes", 1, name="1-zygote daemon"))
 
 
@@ -153,6 +154,40 @@ def case_two_at_once():
         T.check(err is None and sorted(a["id"] for a in answers) == ["u0", "u1"]
                 and all(a["status"] == "OK" for a in answers), "both jobs OK",
                 "%s\n%s" % (err, "\n".join(brief(a) for a in answers)))
+        c.close()
+
+
+@T.case()
+def case_pidns_neighbour():
+    """a warmbox started in another PID namespace leaves this daemon's cgroups alone"""
+    # From another PID namespace kill(PID, 0) misses a live manager: its
+    # empty job cgroups were taken for a dead manager's and removed under it
+    # (its next jobs: XX "cannot send the job: No such device").
+    if wbd.rootless():
+        T.skip("another PID namespace's warmbox", "unshare --pid needs root")
+        return
+    import subprocess
+    import threading
+    with Daemon(T, "--zygotes", 2, name="2-zygote daemon") as d:
+        d.wait_warm()
+        c = d.client()
+        got = []
+
+        def jobs():
+            for i in range(300):
+                c.send(wbd.true_job("n%d" % i))
+                a, _ = c.collect(1, 30)
+                got.extend(a or [{"id": "n%d" % i, "status": "no answer"}])
+        t = threading.Thread(target=jobs)
+        t.start()
+        runs = [subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", WB, "run", "--", "/bin/true"],
+                               capture_output=True, text=True, timeout=60) for _ in range(8)]
+        t.join(120)
+        T.check(all(r.returncode == 0 for r in runs), "the neighbour's 8 runs exit 0",
+                [r.stdout[-200:] + r.stderr[-200:] for r in runs if r.returncode != 0])
+        bad = [brief(a) for a in got if a.get("status") != "OK"]
+        T.check(len(got) == 300 and not bad, "all 300 of the daemon's jobs meanwhile OK (%d answers)" % len(got),
+                bad[:3])
         c.close()
 
 
