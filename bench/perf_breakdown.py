@@ -20,6 +20,7 @@ names the binary (default build/warmbox). The report goes to stdout and
 FILE (default bench/results/perf-YYYYmmdd-HHMMSS.txt)."""
 
 import argparse
+import atexit
 import json
 import os
 import re
@@ -167,6 +168,7 @@ def main():
     job = json.loads(a.j)
     out = a.o or os.path.join(ROOT, "bench", "results", time.strftime("perf-%Y%m%d-%H%M%S.txt"))
     tmp = tempfile.mkdtemp(prefix="wbperf.")
+    atexit.register(shutil.rmtree, tmp, True)  # die() included
     data = os.path.join(tmp, "perf.data")
     daemon, c = start_daemon(tmp)
     try:
@@ -235,7 +237,6 @@ def main():
         f.write(text)
     if a.d:
         shutil.move(data, a.d)
-    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
