@@ -179,40 +179,6 @@ static void latency(FILE *o, const struct prog *progs, struct bd_client *cl, int
 enum { T_BARE, T_D2, T_D4, NT };
 static const char *const tname[NT] = {"bare, 2 loops", "daemon, 2 clients x 2", "daemon, 4 clients x 2"};
 
-/* Two processes, each a fork+execve+waitpid loop of per_loop runs. */
-static uint64_t bare_loops(const struct prog *p, int per_loop)
-{
-	uint64_t t0 = bench_now_ns();
-	pid_t w[2];
-
-	for (int i = 0; i < 2; i++) {
-		w[i] = fork();
-		if (w[i] < 0)
-			bench_die_errno("fork");
-		if (w[i] == 0) {
-			struct bench_buf out = {0};
-			int ws;
-
-			for (int k = 0; k < per_loop; k++) {
-				bench_run_cmd(p->bare, NULL, &out, &ws);
-				if (!bench_exited_zero(ws) || strcmp(out.p, p->job.expect) != 0)
-					_exit(1);
-			}
-			_exit(0);
-		}
-	}
-	for (int i = 0; i < 2; i++) {
-		int ws;
-
-		while (waitpid(w[i], &ws, 0) < 0)
-			if (errno != EINTR)
-				bench_die_errno("waitpid");
-		if (!bench_exited_zero(ws))
-			bench_die("%s: a bare loop failed", p->job.name);
-	}
-	return bench_now_ns() - t0;
-}
-
 static void throughput(FILE *o, const struct prog *progs, struct bd_client *cl, int n, double ratio[NPROGS][NT])
 {
 	/* Jobs per round, a multiple of 4 so that every variant runs as many. */
@@ -224,7 +190,8 @@ static void throughput(FILE *o, const struct prog *progs, struct bd_client *cl, 
 			int x = (r + k) % (NPROGS * NT), p = x / NT, v = x % NT;
 
 			if (v == T_BARE)
-				ns[p][v] += bare_loops(&progs[p], per_round / 2);
+				ns[p][v] += bench_loops(progs[p].job.name, progs[p].job.expect, progs[p].bare, NULL, 2,
+							 per_round, NULL);
 			else
 				ns[p][v] += bd_drive(cl, v == T_D2 ? 2 : 4, &progs[p].job, DEPTH, per_round,
 						     NULL, NULL);

@@ -1,5 +1,5 @@
 /* benchlib.c: the helpers bench_run and bench_daemon share, written once: errors, the
- * clock, timed fork+execve, bwrap's command line, percentiles, machine facts, the report. */
+ * clock, timed fork+execve and loops of it, bwrap's command line, percentiles, machine facts, the report. */
 #include "benchlib.h"
 
 #include <errno.h>
@@ -136,6 +136,98 @@ double bench_run_cmd(char *const argv[], const char *file, struct bench_buf *out
 bool bench_exited_zero(int wstatus)
 {
 	return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+}
+
+/* One loop's work, in a child: n runs one after the other, their latencies
+ * written to fd at the end (after the loop, so the pipe costs the loop
+ * nothing). A wrong result is said on stderr and ends the loop with 1. */
+static void loop_child(const char *name, const char *expect, char *const argv[], const char *file, int n, int fd)
+{
+	double *lat = malloc(sizeof(double) * (size_t)(n ? n : 1));
+	struct bench_buf out = {0};
+	size_t left = sizeof(double) * (size_t)n;
+	const char *b;
+	int ws;
+
+	if (!lat)
+		_exit(2);
+	for (int k = 0; k < n; k++) {
+		lat[k] = bench_run_cmd(argv, file, &out, &ws);
+		if (!bench_exited_zero(ws) || strcmp(out.p, expect) != 0) {
+			fprintf(stderr, "%s: %s %s: wait status %#x, stdout \"%s\"\n", bench_name, name,
+				argv[0], ws, out.p);
+			_exit(1);
+		}
+	}
+	for (b = (const char *)lat; left > 0;) {
+		ssize_t w = write(fd, b, left);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			_exit(3);
+		b += w;
+		left -= (size_t)w;
+	}
+	_exit(0);
+}
+
+uint64_t bench_loops(const char *name, const char *expect, char *const argv[], const char *file, int nloops,
+		     int jobs, double *lat)
+{
+	pid_t w[BENCH_MAXLOOPS];
+	int fds[BENCH_MAXLOOPS], got = 0;
+	double *dst = lat ? lat : bench_xmalloc(sizeof(double) * (size_t)jobs);
+	uint64_t t0 = bench_now_ns(), t1;
+
+	if (nloops < 1 || nloops > BENCH_MAXLOOPS)
+		bench_die("%d loops", nloops);
+	for (int i = 0; i < nloops; i++) {
+		int pfd[2], n = jobs / nloops + (i < jobs % nloops);
+
+		if (pipe2(pfd, O_CLOEXEC) < 0)
+			bench_die_errno("pipe2");
+		w[i] = fork();
+		if (w[i] < 0)
+			bench_die_errno("fork");
+		if (w[i] == 0)
+			loop_child(name, expect, argv, file, n, pfd[1]);
+		if (close(pfd[1]) < 0)
+			bench_die_errno("close");
+		fds[i] = pfd[0];
+	}
+	for (int i = 0; i < nloops; i++) {
+		int n = jobs / nloops + (i < jobs % nloops), ws;
+		size_t have = 0, want = sizeof(double) * (size_t)n;
+
+		/* To EOF: a loop that sent more than its share is caught below. */
+		for (;;) {
+			char extra, *at = have < want ? (char *)(dst + got) + have : &extra;
+			ssize_t r = read(fds[i], at, have < want ? want - have : 1);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				bench_die_errno("read from a loop");
+			if (r == 0)
+				break;
+			have += (size_t)r;
+		}
+		if (close(fds[i]) < 0)
+			bench_die_errno("close");
+		while (waitpid(w[i], &ws, 0) < 0)
+			if (errno != EINTR)
+				bench_die_errno("waitpid");
+		if (!bench_exited_zero(ws))
+			bench_die("%s %s: a loop failed (wait status %#x)", name, argv[0], ws);
+		if (have != want)
+			bench_die("%s %s: a loop sent %zu bytes of latencies, not %zu", name, argv[0], have, want);
+		got += n;
+	}
+	t1 = bench_now_ns();
+	if (dst != lat)
+		free(dst);
+	return t1 - t0;
 }
 
 /* The same binds and namespaces warmbox sets up: /usr read-only, the

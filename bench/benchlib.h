@@ -43,6 +43,14 @@ void bench_buf_reserve(struct bench_buf *b, size_t more);
 double bench_run_cmd(char *const argv[], const char *file, struct bench_buf *out, int *wstatus);
 bool bench_exited_zero(int wstatus);
 
+/* nloops (1..BENCH_MAXLOOPS) processes share `jobs` runs of argv, each loop
+ * one run at a time, each run's stdout checked against expect (name says
+ * whose). With lat, every run's latency (microseconds) is stored there.
+ * Returns the elapsed ns. */
+#define BENCH_MAXLOOPS 16
+uint64_t bench_loops(const char *name, const char *expect, char *const argv[], const char *file, int nloops,
+		     int jobs, double *lat);
+
 /* The bwrap command line that runs prog with the binds and namespaces
  * warmbox sets up; with file, BENCH_FILE_FD is copied to /box/hello, mode
  * 0755. Allocated once a call and never freed. */

@@ -69,102 +69,6 @@ static struct cell *cell_at(struct scale *sc, int p, int sh, int sy)
 	return &sc->cell[(p * sc->nshape + sh) * sc->nsys + sy];
 }
 
-/* ---- bare and bwrap: parallel loops ------------------------------------ */
-
-/* One loop's work, in a child: n runs one after the other, their latencies
- * written to fd at the end (after the loop, so the pipe costs the loop
- * nothing). A wrong result is said on stderr and ends the loop with 1. */
-static void loop_child(const struct sprog *p, char *const argv[], const char *file, int n, int fd)
-{
-	double *lat = malloc(sizeof(double) * (size_t)(n ? n : 1));
-	struct bench_buf out = {0};
-	size_t left = sizeof(double) * (size_t)n;
-	const char *b;
-	int ws;
-
-	if (!lat)
-		_exit(2);
-	for (int k = 0; k < n; k++) {
-		lat[k] = bench_run_cmd(argv, file, &out, &ws);
-		if (!bench_exited_zero(ws) || strcmp(out.p, p->expect) != 0) {
-			fprintf(stderr, "%s: %s %s: wait status %#x, stdout \"%s\"\n", bench_name, p->name,
-				argv[0], ws, out.p);
-			_exit(1);
-		}
-	}
-	for (b = (const char *)lat; left > 0;) {
-		ssize_t w = write(fd, b, left);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			_exit(3);
-		b += w;
-		left -= (size_t)w;
-	}
-	_exit(0);
-}
-
-/* nloops processes share `jobs` runs of argv, each loop one run at a time.
- * With lat, every run's latency is stored there. Returns the elapsed ns. */
-static uint64_t loops(const struct sprog *p, char *const argv[], const char *file, int nloops, int jobs,
-		      double *lat)
-{
-	pid_t w[BD_MAXCLIENTS];
-	int fds[BD_MAXCLIENTS], got = 0;
-	double *dst = lat ? lat : bench_xmalloc(sizeof(double) * (size_t)jobs);
-	uint64_t t0 = bench_now_ns(), t1;
-
-	if (nloops < 1 || nloops > BD_MAXCLIENTS)
-		bench_die("%d loops", nloops);
-	for (int i = 0; i < nloops; i++) {
-		int pfd[2], n = jobs / nloops + (i < jobs % nloops);
-
-		if (pipe2(pfd, O_CLOEXEC) < 0)
-			bench_die_errno("pipe2");
-		w[i] = fork();
-		if (w[i] < 0)
-			bench_die_errno("fork");
-		if (w[i] == 0)
-			loop_child(p, argv, file, n, pfd[1]);
-		if (close(pfd[1]) < 0)
-			bench_die_errno("close");
-		fds[i] = pfd[0];
-	}
-	for (int i = 0; i < nloops; i++) {
-		int n = jobs / nloops + (i < jobs % nloops), ws;
-		size_t have = 0, want = sizeof(double) * (size_t)n;
-
-		/* To EOF: a loop that sent more than its share is caught below. */
-		for (;;) {
-			char extra, *at = have < want ? (char *)(dst + got) + have : &extra;
-			ssize_t r = read(fds[i], at, have < want ? want - have : 1);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				bench_die_errno("read from a loop");
-			if (r == 0)
-				break;
-			have += (size_t)r;
-		}
-		if (close(fds[i]) < 0)
-			bench_die_errno("close");
-		while (waitpid(w[i], &ws, 0) < 0)
-			if (errno != EINTR)
-				bench_die_errno("waitpid");
-		if (!bench_exited_zero(ws))
-			bench_die("%s %s: a loop failed (wait status %#x)", p->name, argv[0], ws);
-		if (have != want)
-			bench_die("%s %s: a loop sent %zu bytes of latencies, not %zu", p->name, argv[0], have, want);
-		got += n;
-	}
-	t1 = bench_now_ns();
-	if (dst != lat)
-		free(dst);
-	return t1 - t0;
-}
-
 /* ---- the cells ----------------------------------------------------------- */
 
 /* Cell x of the list: program, then shape, then system. */
@@ -182,8 +86,8 @@ static void run_cell(struct scale *sc, int x, int jobs, bool record)
 	switch (sys->kind) {
 	case K_BARE:
 	case K_BWRAP:
-		ns = loops(pr, sys->kind == K_BARE ? pr->bare : pr->bwrap, sys->kind == K_BWRAP ? pr->file : NULL,
-			   shape->clients, jobs, lat);
+		ns = bench_loops(pr->name, pr->expect, sys->kind == K_BARE ? pr->bare : pr->bwrap,
+				 sys->kind == K_BWRAP ? pr->file : NULL, shape->clients, jobs, lat);
 		n = jobs;
 		break;
 	case K_WARMBOX:
