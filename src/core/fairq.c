@@ -133,3 +133,22 @@ unsigned wb_fairq_unheld(const struct wb_fairq *q)
 	} while (s != q->turn);
 	return n;
 }
+
+bool wb_fairq_full(const struct wb_fairq *q, const struct wb_fairq_src *src, unsigned room)
+{
+	const struct wb_fairq_src *s = q->turn;
+	unsigned unheld = 0, sources = (src->queued == 0 || is_held(src)) ? 1 : 0;
+
+	if (s) {
+		do {
+			if (!is_held(s)) {
+				unheld += s->queued;
+				sources++;
+			}
+			s = s->next;
+		} while (s != q->turn);
+	}
+	if (unheld >= 2 * room)
+		return true;
+	return unheld >= room && src->queued >= room / sources;
+}

@@ -42,4 +42,10 @@ bool wb_fairq_remove(struct wb_fairq *q, struct wb_fairq_item *it);
 /* Items whose source is not held. */
 unsigned wb_fairq_unheld(const struct wb_fairq *q);
 
+/* Whether a job of SRC finds no room: the unheld items fill ROOM and SRC
+ * already holds its share of it, ROOM split evenly between the sources
+ * not held, SRC counted among them. A client under its share gets in
+ * past a flood, up to twice ROOM. */
+bool wb_fairq_full(const struct wb_fairq *q, const struct wb_fairq_src *src, unsigned room);
+
 #endif

@@ -430,15 +430,16 @@ int wb_pool_start(uv_loop_t *loop, const struct wb_pool_cfg *cfg, struct wb_pool
 }
 
 /* Held jobs (their client reads no results) keep their place but take no
- * queue room: a client that stops reading must not shut every other client
- * out with "queue full". */
+ * queue room, and a full queue still takes a job from a client under its
+ * share: a client that floods the queue or stops reading must not shut
+ * every other client out with "queue full". */
 int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj)
 {
 	if (pool->closing)
 		return -ESHUTDOWN;
 	if (pj->job.interactor && pool->cfg.zygotes < WB_SIDES)
 		return -EXDEV;
-	if (pool->queue.queued >= pool->cfg.queue_max && wb_fairq_unheld(&pool->queue) >= pool->cfg.queue_max)
+	if (wb_fairq_full(&pool->queue, pj->source, pool->cfg.queue_max))
 		return -EAGAIN;
 	pj->slots[0] = pj->slots[1] = NULL;
 	pj->cancelled = false;

@@ -357,6 +357,36 @@ def case_queue_full():
 
 
 @T.case()
+def case_queue_share():
+    """queue full: a second client still gets its share in"""
+    with Daemon(T, "--zygotes", 1, "--jobs", 1, "--queue", 2, name="queue daemon") as d:
+        d.wait_warm()
+        flood, other = d.client(), d.client()
+        jobs = [wbd.prog_job("f0", "sleeper", [10], limits={"wall_ms": 2000})]
+        jobs += [wbd.true_job("f%d" % i) for i in range(1, 6)]
+        flood.send(*jobs)
+        # The sleeper runs and two jobs wait: the flood's refusals come first.
+        refused = [flood.recv(30) for _ in range(3)]
+        T.check(all(a.get("error") == "queue full: try again later" for a in refused),
+                "queue share: the flood's 3 surplus jobs are refused",
+                "\n".join(brief(a) for a in refused))
+        # Two clients with jobs waiting: a share is 1 of the 2 places.
+        mine = [wbd.true_job("o1"), wbd.true_job("o2")]
+        other.send(*mine)
+        got = wbd.by_id([other.recv(30), other.recv(30)])
+        o1, o2 = got.get("o1", [{}])[0], got.get("o2", [{}])[0]
+        T.check(o1.get("status") == "OK", "queue share: the other client's first job runs OK past the full queue",
+                brief(o1))
+        T.check(o2.get("error") == "queue full: try again later",
+                "queue share: its second, over its share of 1, is refused", brief(o2))
+        rest = wbd.by_id([flood.recv(30) for _ in range(3)])
+        T.check(rest.get("f0", [{}])[0].get("status") == "TL" and len(rest) == 3,
+                "queue share: the flood's sleeper and 2 queued jobs are answered", brief(rest))
+        flood.close()
+        other.close()
+
+
+@T.case()
 def case_sigterm():
     """SIGTERM with jobs running and queued"""
     d = Daemon(T, "--zygotes", 1, "--jobs", 1, name="sigterm daemon").start()

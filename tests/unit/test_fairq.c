@@ -132,11 +132,43 @@ static void test_remove(void)
 	CHECK(q.queued == 0 && q.turn == NULL);
 }
 
+/* A full queue refuses whoever holds its share: A floods 4 of ROOM 4, B
+ * C and D still get theirs in, the queue stops at twice ROOM; a held
+ * flood takes no room, but its client gets no more in. */
+static void test_full(void)
+{
+	struct wb_fairq q = { 0 };
+	bool a_paused = false;
+	struct wb_fairq_src a = {.held = &a_paused}, b = { 0 }, c = { 0 }, d = { 0 }, e = { 0 };
+	static struct job ja[4], jb[2], jc, jd;
+
+	for (int i = 0; i < 4; i++) {
+		CHECKF(!wb_fairq_full(&q, &a, 4), "A's job %d gets in", i);
+		wb_fairq_push(&q, &a, &ja[i].item);
+	}
+	CHECKF(wb_fairq_full(&q, &a, 4), "A, holding all 4, is refused");
+	for (int i = 0; i < 2; i++) {
+		CHECKF(!wb_fairq_full(&q, &b, 4), "B's job %d gets in (share 2 of 4)", i);
+		wb_fairq_push(&q, &b, &jb[i].item);
+	}
+	CHECKF(wb_fairq_full(&q, &b, 4), "B, holding its share of 2, is refused");
+	CHECKF(!wb_fairq_full(&q, &c, 4), "C (share 1 of 4) gets in");
+	wb_fairq_push(&q, &c, &jc.item);
+	CHECKF(wb_fairq_full(&q, &c, 4), "C, holding its share of 1, is refused");
+	CHECKF(!wb_fairq_full(&q, &d, 4), "D gets in, the queue at 7");
+	wb_fairq_push(&q, &d, &jd.item);
+	CHECKF(wb_fairq_full(&q, &e, 4), "E is refused: the queue holds 8, twice ROOM");
+	a_paused = true;
+	CHECKF(!wb_fairq_full(&q, &e, 4), "A's held jobs take no room: E gets in");
+	CHECKF(wb_fairq_full(&q, &a, 4), "held A, with 4 queued, is over its share of 1: refused");
+}
+
 int main(void)
 {
 	test_turns();
 	test_held();
 	test_peek();
 	test_remove();
+	test_full();
 	return check_report("test_fairq");
 }
