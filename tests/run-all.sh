@@ -18,14 +18,17 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWB_SANITIZE=ON
 cmake --build build-asan -j"$jobs"
 
 status=0
+# Tests run two at a time: many wait on sleeps and limits, and each starts
+# its own daemon on a socket of its own. The few that hold CPU figures to
+# tight ranges, the soak and the leftovers check run alone (RUN_SERIAL).
 echo "== tests: normal build"
-ctest --test-dir build --output-on-failure || status=1
+ctest --test-dir build -j"$jobs" --output-on-failure || status=1
 echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (the languages, the soak and the rootless daemon ran above)"
 # The rootless daemon tests run the same manager code as root's: the
 # rootless paths (user namespaces, rlimit accounting) run under the
 # sanitizers through the rootless sandbox tests.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -E 'languages|soak|rootless_daemon' || status=1
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure -E 'languages|soak|rootless_daemon' || status=1
 
 if command -v clang >/dev/null; then
   # The job parser gets the most time: it reads every client's request.
