@@ -137,7 +137,7 @@ unsigned wb_fairq_unheld(const struct wb_fairq *q)
 bool wb_fairq_full(const struct wb_fairq *q, const struct wb_fairq_src *src, unsigned room)
 {
 	const struct wb_fairq_src *s = q->turn;
-	unsigned unheld = 0, sources = (src->queued == 0 || is_held(src)) ? 1 : 0;
+	unsigned unheld = 0, sources = (src->queued == 0 || is_held(src)) ? 1 : 0, share;
 
 	if (s) {
 		do {
@@ -150,5 +150,7 @@ bool wb_fairq_full(const struct wb_fairq *q, const struct wb_fairq_src *src, uns
 	}
 	if (unheld >= 2 * room)
 		return true;
-	return unheld >= room && src->queued >= room / sources;
+	/* A place at least: more clients than room must not shut all out. */
+	share = room / sources ? room / sources : 1;
+	return unheld >= room && src->queued >= share;
 }

@@ -44,8 +44,8 @@ unsigned wb_fairq_unheld(const struct wb_fairq *q);
 
 /* Whether a job of SRC finds no room: the unheld items fill ROOM and SRC
  * already holds its share of it, ROOM split evenly between the sources
- * not held, SRC counted among them. A client under its share gets in
- * past a flood, up to twice ROOM. */
+ * not held, SRC counted among them, one item at least. A client under its
+ * share gets in past a flood, up to twice ROOM unheld items. */
 bool wb_fairq_full(const struct wb_fairq *q, const struct wb_fairq_src *src, unsigned room);
 
 #endif

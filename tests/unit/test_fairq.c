@@ -157,10 +157,26 @@ static void test_full(void)
 	CHECKF(wb_fairq_full(&q, &c, 4), "C, holding its share of 1, is refused");
 	CHECKF(!wb_fairq_full(&q, &d, 4), "D gets in, the queue at 7");
 	wb_fairq_push(&q, &d, &jd.item);
-	CHECKF(wb_fairq_full(&q, &e, 4), "E is refused: the queue holds 8, twice ROOM");
+	CHECKF(wb_fairq_full(&q, &e, 4), "E, under its share of 1, is refused: the queue holds 8, twice ROOM");
 	a_paused = true;
 	CHECKF(!wb_fairq_full(&q, &e, 4), "A's held jobs take no room: E gets in");
 	CHECKF(wb_fairq_full(&q, &a, 4), "held A, with 4 queued, is over its share of 1: refused");
+}
+
+/* More clients than room: each still has one place, within twice ROOM. */
+static void test_full_small(void)
+{
+	struct wb_fairq q = { 0 };
+	struct wb_fairq_src a = { 0 }, b = { 0 }, c = { 0 };
+	static struct job ja, jb;
+
+	CHECK(!wb_fairq_full(&q, &a, 1));
+	wb_fairq_push(&q, &a, &ja.item);
+	CHECKF(wb_fairq_full(&q, &a, 1), "A, holding the one place, is refused");
+	CHECKF(!wb_fairq_full(&q, &b, 1), "B, with nothing queued, gets one in (share 1/2 rounds up)");
+	wb_fairq_push(&q, &b, &jb.item);
+	CHECKF(wb_fairq_full(&q, &c, 1), "C is refused: the queue holds 2, twice ROOM");
+	CHECKF(wb_fairq_full(&q, &a, 0) && wb_fairq_full(&q, &c, 0), "ROOM 0 refuses everyone");
 }
 
 int main(void)
@@ -170,5 +186,6 @@ int main(void)
 	test_peek();
 	test_remove();
 	test_full();
+	test_full_small();
 	return check_report("test_fairq");
 }
