@@ -439,7 +439,10 @@ int wb_pool_submit(struct wb_pool *pool, struct wb_pool_job *pj)
 		return -ESHUTDOWN;
 	if (pj->job.interactor && pool->cfg.zygotes < WB_SIDES)
 		return -EXDEV;
-	if (wb_fairq_full(&pool->queue, pj->source, pool->cfg.queue_max))
+	/* A job that can start at once waits in no queue: --queue 0 means
+	 * that none waits, not that none runs. */
+	if (!(pool->running < pool->cfg.max_jobs && wb_fairq_unheld(&pool->queue) == 0) &&
+	    wb_fairq_full(&pool->queue, pj->source, pool->cfg.queue_max))
 		return -EAGAIN;
 	pj->slots[0] = pj->slots[1] = NULL;
 	pj->cancelled = false;

@@ -357,6 +357,23 @@ def case_queue_full():
 
 
 @T.case()
+def case_queue_zero():
+    """--queue 0: jobs run, none waits"""
+    with Daemon(T, "--zygotes", 1, "--jobs", 1, "--queue", 0, name="queue-0 daemon") as d:
+        d.wait_warm()
+        c = d.client()
+        a = c.request(wbd.true_job("z0"), timeout=30)
+        T.check(a and a.get("status") == "OK", "queue 0: a job with the zygote free runs OK", brief(a))
+        c.send(wbd.prog_job("z1", "sleeper", [10], limits={"wall_ms": 1000}), wbd.true_job("z2"))
+        got = wbd.by_id([c.recv(30), c.recv(30)])
+        z1, z2 = got.get("z1", [{}])[0], got.get("z2", [{}])[0]
+        T.check(z2.get("error") == "queue full: try again later",
+                "queue 0: a job behind a running one is refused, not queued", brief(z2))
+        T.check(z1.get("status") == "TL", "queue 0: the running sleeper itself ends TL", brief(z1))
+        c.close()
+
+
+@T.case()
 def case_queue_share():
     """queue full: a second client still gets its share in"""
     with Daemon(T, "--zygotes", 1, "--jobs", 1, "--queue", 2, name="queue daemon") as d:
