@@ -18,7 +18,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWB_SANITIZE=ON
 cmake --build build-asan -j"$jobs"
 
 status=0
-# Tests run two at a time: many wait on sleeps and limits, and each starts
+# Tests run one per CPU at once: many wait on sleeps and limits, and each starts
 # its own daemon on a socket of its own. The few that hold CPU figures to
 # tight ranges, the soak and the leftovers check run alone (RUN_SERIAL).
 echo "== tests: normal build"
