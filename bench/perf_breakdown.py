@@ -153,6 +153,15 @@ def rows(lines, ncols):
     return out
 
 
+def write_report(lines, out):
+    """The report's lines to stdout and to the file OUT, its folder made."""
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=1000, help="jobs measured (default 1000)")
@@ -230,11 +239,7 @@ def main():
         o.append("  %s:" % comm)
         for pct, key in sorted(mine, key=lambda x: -x[0])[:30]:
             o.append("    %8.1f  %s" % (per_job(pct), " ".join(key[1:])))
-    text = "\n".join(o) + "\n"
-    sys.stdout.write(text)
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        f.write(text)
+    write_report(o, out)
     if a.d:
         shutil.move(data, a.d)
 

@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import perf_breakdown as pb
 
 
 def spinner():
@@ -65,7 +65,7 @@ def main():
     a = ap.parse_args()
     if os.cpu_count() < 2 or not {0, 1} <= os.sched_getaffinity(0):
         sys.exit("sibling.py: needs CPUs 0 and 1")
-    out = a.o or os.path.join(ROOT, "bench", "results", time.strftime("sibling-%Y%m%d-%H%M%S.txt"))
+    out = a.o or os.path.join(pb.ROOT, "bench", "results", time.strftime("sibling-%Y%m%d-%H%M%S.txt"))
     os.sched_setaffinity(0, {0})
     load0 = open("/proc/loadavg").read().strip()
     got = {"idle": ([], []), "busy": ([], [])}
@@ -96,11 +96,7 @@ def main():
         o.append("  %-28s %8.0f %12.0f" % (what, med[m][0], med[m][1]))
     o.append("  %-28s %8.2fx %11.2fx" % ("spinning / idle", med["busy"][0] / med["idle"][0],
                                           med["busy"][1] / med["idle"][1]))
-    text = "\n".join(o) + "\n"
-    sys.stdout.write(text)
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        f.write(text)
+    pb.write_report(o, out)
 
 
 if __name__ == "__main__":

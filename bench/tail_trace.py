@@ -13,7 +13,6 @@ import argparse
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -71,11 +70,7 @@ def main():
     for us, tr in sorted(jobs, key=lambda j: -j[0])[:max(1, a.n // 100)]:
         o.append("  %8.0f %8d %8d %8d  " % (us, tr[fields[0]], tr[fields[1]], tr[fields[2]]) +
                  " ".join("%7d" % tr["stages_us"][s] for s in stages))
-    text = "\n".join(o) + "\n"
-    sys.stdout.write(text)
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        f.write(text)
+    pb.write_report(o, out)
 
 
 if __name__ == "__main__":
