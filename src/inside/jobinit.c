@@ -180,11 +180,6 @@ static int start_program(struct job *j)
 		close(sp[1]);
 		return failed_at(j, WB_STAGE_FORK, rc);
 	}
-	/* Dumpable is the memory's, not the process's: the program made ours
-	 * dumpable again before its execve (program.c), which would hand
-	 * /proc/1 to a rootless job of our uid. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return failed_at(j, WB_STAGE_FORK, -errno);
 	close(sp[1]);
 	j->handoff = sp[0];
 	return 0;

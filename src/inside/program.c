@@ -83,15 +83,24 @@ static int setup_fds(const struct wb_exec *x)
 	return 0;
 }
 
+/* Until execve we share the job init's memory, and dumpable is the
+ * memory's: while it is dumpable, /proc/1 is open to a rootless job of the
+ * same uid. It is, for the write only: the uid change left /proc/self
+ * owned by root. No job process exists yet to use the moment, and the
+ * execve makes the program's own new memory dumpable. */
 static int raise_oom_score(void)
 {
-	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC), rc = 0;
+	int fd, rc = 0;
 
-	if (fd < 0)
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		return -errno;
-	if (write(fd, "1000", 4) != 4)
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1000", 4) != 4)
 		rc = -errno;
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && rc == 0)
+		rc = -errno;
 	return rc;
 }
 
@@ -193,10 +202,6 @@ _Noreturn void wb_program_exec(const struct wb_exec *x)
 		fail(WB_STAGE_RLIMIT, -rc);
 	if ((rc = wb_program_drop_privileges()) < 0)
 		fail(WB_STAGE_CREDS, -rc);
-	/* The uid change made us undumpable, which would leave /proc/self
-	 * owned by root and unreadable to the program itself. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		fail(WB_STAGE_CAPS, errno);
 	/* The job init shares the job's cgroup: if the memory limit calls the
 	 * OOM killer, it must pick the program, never the one who reports. */
 	if ((rc = raise_oom_score()) < 0)

@@ -300,6 +300,10 @@ case_proc() {
 	else
 		fail "proc: pid 1's files belong to the job, or it wrote oom_score_adj" "stdout: $out"
 	fi
+	# The program's own /proc files are its own: its execve made its memory
+	# dumpable, and nothing before it had to (program.c).
+	wb_run run --procs 8 -- /bin/sh -c 'echo "self=$(stat -c %u /proc/self/status) me=$(id -u) adj=$(cat /proc/self/oom_score_adj)"'
+	expect_field .stdout "self=1000 me=1000 adj=1000" "proc: the program owns its /proc/self and its oom_score_adj is 1000"
 }
 
 # Environment.
