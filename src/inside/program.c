@@ -35,22 +35,15 @@ static _Noreturn void fail(int stage, int err)
 	_exit(127);
 }
 
+/* Every other disposition is the default already (the zygote reset them,
+ * zygote.c); SIGPIPE is the one it ignores. Ignored, it is kept across
+ * execve: a side of an interactive job whose peer has ended sees EPIPE. */
 static void reset_signals(bool ignore_sigpipe)
 {
+	struct sigaction sa = {.sa_handler = ignore_sigpipe ? SIG_IGN : SIG_DFL};
 	sigset_t none;
-	struct sigaction dfl, ign;
 
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL);
-	/* Kept across execve: a side whose peer has ended sees EPIPE. */
-	if (ignore_sigpipe) {
-		memset(&ign, 0, sizeof(ign));
-		ign.sa_handler = SIG_IGN;
-		sigaction(SIGPIPE, &ign, NULL);
-	}
+	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -121,6 +121,23 @@ static pid_t clone_spare(const struct wb_zygote_cfg *cfg, const struct spare_cgr
 	return pid;
 }
 
+/* Of the dispositions, execve keeps only "ignored": what the operator's
+ * shell or the manager ignored would reach every job. They go back to the
+ * default here, once, and not in each program. SIGPIPE alone is ignored,
+ * for us and the job inits: a write to a peer that has gone is an error to
+ * report, not a death; the program sets its own (program.c). */
+static int reset_signals(void)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL)
+			return -errno;
+	if (sigaction(SIGPIPE, &ign, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
 static int clear_inheritable(void)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -154,6 +171,8 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 	/* What carried our capabilities across the exec (slot.c) goes. */
 	if ((rc = clear_inheritable()) < 0)
 		fail(cfg->ctl, WB_STAGE_ZYGOTE_EXEC, -rc);
+	if ((rc = reset_signals()) < 0)
+		fail(cfg->ctl, WB_STAGE_ZYGOTE_SYNC, -rc);
 	if ((rc = detach_stdio()) < 0)
 		fail(cfg->ctl, WB_STAGE_ZYGOTE_SYNC, -rc);
 	/* No controlling terminal for us or any job after us (bubblewrap's

@@ -306,6 +306,17 @@ case_proc() {
 	expect_field .stdout "self=1000 me=1000 adj=1000" "proc: the program owns its /proc/self and its oom_score_adj is 1000"
 }
 
+# Signals: the program starts with every disposition at its default and
+# nothing blocked, even when warmbox itself was started ignoring some
+# (execve keeps "ignored"; the zygote resets them once, zygote.c).
+case_signals() {
+	trap '' HUP PIPE USR1
+	wb_run run -- /bin/sh -c 'exec grep -E "^Sig(Blk|Ign):" /proc/self/status'
+	trap - HUP PIPE USR1
+	expect_field .stdout $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000' \
+		"signals: none blocked or ignored in the program, though warmbox was started ignoring HUP, PIPE and USR1"
+}
+
 # Environment.
 case_env() {
 	export WB_SECRET=x
