@@ -79,7 +79,7 @@ static _Noreturn void command(const struct wb_enter *e, int rep)
 	} else if (dup2(e->stdio[0], 0) < 0 || dup2(e->stdio[1], 1) < 0 || dup2(e->stdio[2], 2) < 0) {
 		fail(rep, STEP_TTY, errno);
 	}
-	if ((rc = wb_program_drop_privileges()) < 0)
+	if ((rc = wb_program_drop_bounding()) < 0 || (rc = wb_program_drop_privileges()) < 0)
 		fail(rep, STEP_CREDS, -rc);
 	/* Cleared by the uid change: set again, so a killed joiner takes the
 	 * command with it. The job's end kills it anyway (its PID namespace). */

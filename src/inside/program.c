@@ -136,17 +136,21 @@ static int set_rlimits(const struct wb_exec *x)
 	return rc;
 }
 
-/* The bounding set needs CAP_SETPCAP, so it goes before the uid change that
- * clears the capabilities; capset then empties what a rootless zygote (uid
- * unchanged) still holds. */
+int wb_program_drop_bounding(void)
+{
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	return 0;
+}
+
+/* capset empties what a rootless zygote (uid unchanged) still holds once
+ * the uid change has cleared the rest. */
 int wb_program_drop_privileges(void)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2];
 
-	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return -errno;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
 	/* Rootless zygotes run with setgroups denied: nothing to drop then. */

@@ -38,9 +38,14 @@ struct wb_exec {
 	int cpu;                 /* pinned there, -1: anywhere */
 };
 
-/* In the job's user namespace, with every capability there: becomes
- * WB_JOB_UID/GID with no capability left, bounding set included
- * (warmbox enter's shell too). 0 or -errno; async-signal-safe. */
+/* Empties the bounding set, which limits only what an execve can grant:
+ * the zygote once for every job init and program after it, warmbox enter
+ * for its shell. Needs CAP_SETPCAP. 0 or -errno; async-signal-safe. */
+int wb_program_drop_bounding(void);
+
+/* In the job's user namespace, with every capability there and the
+ * bounding set already empty: becomes WB_JOB_UID/GID with no capability
+ * left (warmbox enter's shell too). 0 or -errno; async-signal-safe. */
 int wb_program_drop_privileges(void);
 
 /* Never returns: execs the program or reports a wb_handoff and _exits 127.

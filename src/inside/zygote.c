@@ -19,6 +19,7 @@
 #include "proto/clone3.h"
 #include "proto/fdpass.h"
 #include "inside/jobinit.h"
+#include "inside/program.h"
 #include "inside/rootfs.h"
 #include "proto/wire.h"
 
@@ -168,8 +169,10 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* An exec through a descriptor names us after its number. */
 	prctl(PR_SET_NAME, "wb-zygote", 0, 0, 0);
-	/* What carried our capabilities across the exec (slot.c) goes. */
-	if ((rc = clear_inheritable()) < 0)
+	/* What carried our capabilities across the exec (slot.c) goes, and
+	 * what any later execve could grant: no job init execs, and each
+	 * program inherits the bounding set empty (program.c). */
+	if ((rc = clear_inheritable()) < 0 || (rc = wb_program_drop_bounding()) < 0)
 		fail(cfg->ctl, WB_STAGE_ZYGOTE_EXEC, -rc);
 	if ((rc = reset_signals()) < 0)
 		fail(cfg->ctl, WB_STAGE_ZYGOTE_SYNC, -rc);
