@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: the normal build and the ASan+UBSan build, each with
 # every ctest label (unit, sandbox, hostile, rootless; the slow languages and
-# soak tests and the rootless daemon tests in the normal build only), then
+# soak tests, the rootless daemon tests and rootless dangerous.sh in the
+# normal build only), then
 # the fuzzers (job parser, NDJSON framing, wire decoders, policy parser) for
 # a bounded time (30 s for the job parser, 10 s each for the others), then the
 # VM suite (tests/vm/run.sh: cgroup v2 on Debian 12's
@@ -23,12 +24,13 @@ status=0
 # tight ranges, the soak and the leftovers check run alone (RUN_SERIAL).
 echo "== tests: normal build"
 ctest --test-dir build -j"$jobs" --output-on-failure || status=1
-echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (the languages, the soak and the rootless daemon ran above)"
+echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (the languages, the soak, the rootless daemon and rootless dangerous.sh ran above)"
 # The rootless daemon tests run the same manager code as root's: the
 # rootless paths (user namespaces, rlimit accounting) run under the
-# sanitizers through the rootless sandbox tests.
+# sanitizers through the rootless sandbox tests. So do rootless
+# dangerous.sh's 700 probes: root's run them under the sanitizers.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --test-dir build-asan -j"$jobs" --output-on-failure -E 'languages|soak|rootless_daemon' || status=1
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure -E 'languages|soak|rootless_daemon|rootless_dangerous' || status=1
 
 if command -v clang >/dev/null; then
   # The job parser gets the most time: it reads every client's request.
