@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sanitizer/asan_interface.h>
 #include <unistd.h>
 
 #include "inside/jobfiles.h"
@@ -123,36 +124,6 @@ static int program_main(void *arg)
 	wb_program_exec(arg);
 }
 
-/* The pages a job's path would fault in, faulted while no job waits:
- * after the fork our page tables are nearly empty, and a fault costs tens
- * of microseconds on a virtual machine. A clock read maps the vDSO's, an
- * allocation those of malloc's arena and heap, and the program's first
- * frames want the top of its stack. */
-#define WARM_STACK (8 * 1024)
-static void warm_up(void)
-{
-	/* volatile: an allocation nobody uses the compiler drops. */
-	void *volatile block;
-
-	(void)wb_clock_now_ns();
-	block = malloc(1);
-	free(block);
-	memset(program_stack + PROGRAM_STACK - WARM_STACK, 0, WARM_STACK);
-}
-
-/* Tells the zygote to clone the next spare. Not before the program has
- * exec'd: cloning it and joining its cgroup take the kernel's mount and
- * cgroup locks, and would stall this job's own setup and fork. */
-static void release_zygote(struct job *j)
-{
-	if (j->took < 0)
-		return;
-	if (write(j->took, "j", 1) != 1)
-		_exit(1);
-	close(j->took);
-	j->took = -1;
-}
-
 /* Notes the stage that failed for the report; returns rc (-errno). */
 static int failed_at(struct job *j, int stage, int rc)
 {
@@ -188,7 +159,10 @@ static int start_program(struct job *j)
 		x.stdio[0] = x.stdio[1] = x.stdio[2] = j->tty;
 	j->start_ns = wb_clock_now_ns();
 	/* Sharing our memory until execve spares copying the page tables
-	 * (~100 us); we are suspended meanwhile, so nothing races on it. */
+	 * (~100 us); we are suspended meanwhile, so nothing races on it. The
+	 * stack outlives us in the zygote's memory: under AddressSanitizer
+	 * the last program's frames left their marks on its shadow. */
+	ASAN_UNPOISON_MEMORY_REGION(program_stack, PROGRAM_STACK);
 	j->pid = clone(program_main, program_stack + PROGRAM_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
 	if (j->pid < 0) {
 		int rc = -errno;
@@ -355,7 +329,6 @@ static int run(struct job *j)
 		return rc;
 	drop_program_fds(j);
 	jobinit_take_listener(j);
-	release_zygote(j);
 	jobinit_watch(j);
 	finish(j);
 	return 0;
@@ -417,21 +390,7 @@ static void report(struct job *j)
  * it before its job exists, unless it was born in its cgroup. The fds are
  * closed after: the program gets none. Then a cgroup namespace rooted at
  * the job's own cgroup: the job sees "/" there, not the host's tree. */
-static int join_cgroup(const int *fds, size_t n)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (write(fds[i], "0", 1) != 1 && rc == 0)
-			rc = -errno;
-	for (size_t i = 0; i < n; i++)
-		close(fds[i]);
-	if (rc == 0 && unshare(CLONE_NEWCGROUP) < 0)
-		rc = -errno;
-	return rc;
-}
-
-_Noreturn void wb_jobinit_main(int ctl, int took, const int *join_fds, size_t njoin, bool in_cgroup)
+_Noreturn void wb_jobinit_main(int ctl, bool in_cgroup)
 {
 	struct wb_msg_fail ready = {.type = WB_MSG_SPARE_READY};
 	struct job j;
@@ -439,20 +398,21 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *join_fds, size_t nj
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	j.boxfd = j.sigfd = j.handoff = j.listener = j.sock = j.cpu_fd = j.took = j.tty = -1;
+	j.boxfd = j.sigfd = j.handoff = j.listener = j.sock = j.cpu_fd = j.tty = -1;
 	j.res.syscall_nr = -1;
 	/* Not dumpable: a rootless job shares our uid, and must not reach
 	 * /proc/1 of its own namespace through it. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NAME, "wb-jobinit", 0, 0, 0);
 	umask(0);
-	if ((rc = join_cgroup(join_fds, njoin)) < 0 || (rc = mount_job_fs(in_cgroup)) < 0) {
+	/* Born in the job's cgroup (zygote.c); inside, it is the root. */
+	rc = unshare(CLONE_NEWCGROUP) < 0 ? -errno : 0;
+	if (rc < 0 || (rc = mount_job_fs(in_cgroup)) < 0) {
 		struct wb_msg_fail f = {.type = WB_MSG_ZYGOTE_FAILED, .stage = WB_STAGE_JOB_MOUNTS, .err = -rc};
 
 		wb_fdpass_send(ctl, &f, sizeof(f), NULL, 0);
 		_exit(1);
 	}
-	warm_up();
 	/* Say so: the manager prefers zygotes whose spare is ready. */
 	if (wb_fdpass_send(ctl, &ready, sizeof(ready), NULL, 0) < 0)
 		_exit(1);
@@ -461,17 +421,19 @@ _Noreturn void wb_jobinit_main(int ctl, int took, const int *join_fds, size_t nj
 	if (n <= 0)
 		_exit(0); /* the manager closed the zygote */
 	j.res.trace[WB_TRACE_RECV] = wb_clock_now_ns();
-	j.took = took;
 	close(ctl);
 	if (n != (ssize_t)sizeof(j.msg)) {
 		j.msg.type = 0;
 	}
 	if (run(&j) < 0 && j.pid > 0)
 		finish(&j);
-	release_zygote(&j);
 	if (j.sock < 0 && j.nfds > WB_JOBFD_SOCK)
 		j.sock = j.fds[WB_JOBFD_SOCK];
 	if (j.sock >= 0)
 		report(&j);
+	/* The zygote's memory, which the next job init reuses: what this job
+	 * took, it gives back. Descriptors are ours alone and go with us. */
+	free(j.learn);
+	wb_wire_spec_free(&j.spec);
 	_exit(0);
 }

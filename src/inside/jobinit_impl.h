@@ -31,7 +31,6 @@ struct job {
 	uint64_t start_ns;
 	bool done;               /* the program was reaped */
 	bool manager_gone;
-	int took;                /* pipe to the zygote, -1 once written */
 	int tty;                 /* WB_JOB_TTY: the program's pty (jobtty.h), else -1 */
 };
 

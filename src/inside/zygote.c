@@ -1,5 +1,5 @@
 /* zygote.c: the zygote. It never runs job code itself: it builds the root
- * once, then clones spare job inits, one ahead, each taking the next job
+ * once, then runs spare job inits one at a time, each taking the next job
  * straight from the control socket. */
 #include "inside/zygote.h"
 
@@ -14,9 +14,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdbool.h>
+#include <sanitizer/asan_interface.h>
 #include <unistd.h>
 
-#include "proto/clone3.h"
 #include "proto/fdpass.h"
 #include "inside/jobinit.h"
 #include "inside/program.h"
@@ -51,7 +51,6 @@ static int detach_stdio(void)
 struct spare_cgroup {
 	int fds[WB_SPARE_CGROUP_MAX_FDS];
 	size_t nfds;
-	bool into;
 };
 
 static int recv_cgroup(int zsock, struct spare_cgroup *cg)
@@ -68,58 +67,64 @@ static int recv_cgroup(int zsock, struct spare_cgroup *cg)
 			close(cg->fds[i]);
 		return n < 0 ? (int)n : -EPIPE;
 	}
-	cg->into = m.into && cg->nfds > 0;
 	return 0;
 }
 
-/* Clones the next spare: fresh pid, mount and IPC namespaces per job. On
- * cgroup v2 it is born in its job's cgroup (CLONE_INTO_CGROUP takes only
- * the read side of the kernel's cgroup lock; a write to cgroup.procs takes
- * the write side). Where the kernel refuses that, the spare joins by
- * writing cgroup.procs itself, and so do all later ones. */
-static pid_t clone_spare(const struct wb_zygote_cfg *cfg, const struct spare_cgroup *cg, int *took_r)
+/* What the spare is started with. */
+struct spare {
+	int ctl;
+	bool in_cgroup;
+};
+
+static int spare_main(void *arg)
 {
-	static bool into_refused;
-	struct wb_clone_args args = {.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC, .exit_signal = SIGCHLD};
-	const int *join = cg->fds;
-	size_t njoin = cg->nfds;
-	int took[2];
-	pid_t pid = -1;
+	const struct spare *sp = arg;
 
-	if (pipe2(took, O_CLOEXEC) < 0)
+	wb_jobinit_main(sp->ctl, sp->in_cgroup);
+}
+
+/* The job init's stack: one runs at a time, on it. */
+#define SPARE_STACK (256 * 1024)
+static char spare_stack[SPARE_STACK] __attribute__((aligned(16)));
+
+/* We join the next job's cgroup ourselves, and the spare is born in it.
+ * The kernel charges memory to the cgroup of the memory's owner, and the
+ * spare's memory is ours: the files its job init writes into /box must
+ * count against the job's limit, not ours. We sleep through the job, so
+ * no CPU of ours is the job's; the job's pids limit counts us (cgroup.c). */
+static int join_cgroup(const struct spare_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->nfds; i++)
+		if (write(cg->fds[i], "0", 1) != 1)
+			return -errno;
+	return 0;
+}
+
+/* Runs the next spare, through its job to its exit: fresh pid, mount and
+ * IPC namespaces per job. It shares our memory, as a vfork child does, and
+ * we are suspended until it exits: no copy of our page tables to make and
+ * free per job, no copy-on-write faults, and never two users of the
+ * memory's per-thread state (errno, malloc's) at once. Returns its exit
+ * status or -errno. */
+static int run_spare(const struct wb_zygote_cfg *cfg, const struct spare_cgroup *cg)
+{
+	struct spare sp = {.ctl = cfg->ctl, .in_cgroup = cg->nfds > 0};
+	int status, rc;
+	pid_t pid;
+
+	if ((rc = join_cgroup(cg)) < 0)
+		return rc;
+	/* The last job init's frames left their marks on the stack's shadow
+	 * under AddressSanitizer; a no-op otherwise. */
+	ASAN_UNPOISON_MEMORY_REGION(spare_stack, SPARE_STACK);
+	pid = clone(spare_main, spare_stack + SPARE_STACK,
+		    CLONE_VM | CLONE_VFORK | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, &sp);
+	if (pid < 0)
 		return -errno;
-	if (cg->into) {
-		join++;
-		njoin--;
-		if (!into_refused) {
-			args.flags |= CLONE_INTO_CGROUP;
-			args.cgroup = (uint64_t)cg->fds[0];
-			pid = wb_clone3(&args);
-			if (pid < 0 && errno != ENOMEM && errno != EAGAIN)
-				into_refused = true;
-			if (pid >= 0)
-				njoin = 0;
-		}
-	}
-	if (pid < 0) {
-		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		args.cgroup = 0;
-		pid = wb_clone3(&args);
-	}
-	if (pid < 0) {
-		int err = errno;
-
-		close(took[0]);
-		close(took[1]);
-		return -err;
-	}
-	if (pid == 0) {
-		close(took[0]);
-		wb_jobinit_main(cfg->ctl, took[1], join, njoin, cg->nfds > 0);
-	}
-	close(took[1]);
-	*took_r = took[0];
-	return pid;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status;
 }
 
 /* Of the dispositions, execve keeps only "ignored": what the operator's
@@ -156,8 +161,6 @@ static int clear_inheritable(void)
 
 _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 {
-	pid_t inits[2] = {0, 0};
-	char byte;
 	int rc;
 
 	/* Not dumpable: the exec made us so again. The window before this
@@ -186,37 +189,24 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 		fail(cfg->ctl, WB_STAGE_ROOTFS, -rc);
 	if (sethostname("warmbox", 7) < 0 || setdomainname("warmbox", 7) < 0)
 		fail(cfg->ctl, WB_STAGE_HOSTNAME, errno);
-	/* Our only children are job inits, reaped by pid. Spare n+2 comes
-	 * only once job init n has exited, so at most two live at once: rootless,
-	 * RLIMIT_NPROC counts them with the job (slot.c, ROOTLESS_HELPERS). Init
-	 * n has reported by then; the wait is for its exit only. */
-	for (unsigned long nth = 0;; nth++) {
+	/* Our only children are job inits, one at a time. A job init that
+	 * did not exit on its own, 0, may have left our memory, which it
+	 * shares, half-changed (a kill inside malloc): this zygote ends and
+	 * the manager starts another. So it does when the manager closed
+	 * the control socket or the spare's mounts failed (it said so). */
+	for (;;) {
 		struct spare_cgroup cg;
-		int took = -1;
-		pid_t spare;
-		ssize_t n;
 
-		if (inits[nth % 2] > 0)
-			while (waitpid(inits[nth % 2], NULL, 0) < 0 && errno == EINTR)
-				;
 		/* The manager sends it with the job before; none comes only
 		 * when it closed this zygote. */
 		if (recv_cgroup(cfg->zsock, &cg) < 0)
 			_exit(0);
-		spare = clone_spare(cfg, &cg, &took);
+		rc = run_spare(cfg, &cg);
 		for (size_t i = 0; i < cg.nfds; i++)
 			close(cg.fds[i]);
-		if (spare < 0)
-			fail(cfg->ctl, WB_STAGE_SPARE, (int)-spare);
-		inits[nth % 2] = spare;
-		do
-			n = read(took, &byte, 1);
-		while (n < 0 && errno == EINTR);
-		close(took);
-		/* The spare exits without taking a job only when the manager
-		 * closed the control socket or its mounts failed (it said so
-		 * itself): either way this zygote is done. */
-		if (n != 1)
+		if (rc < 0)
+			fail(cfg->ctl, WB_STAGE_SPARE, -rc);
+		if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
 			_exit(0);
 	}
 }

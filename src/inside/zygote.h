@@ -1,6 +1,6 @@
 /* zygote.h: the zygote's own recipe, run by its own program (inside/main.c)
- * once its uid map is written: build the root, then keep one spare job init
- * cloned ahead for the next job. */
+ * once its uid map is written: build the root, then run spare job inits,
+ * one at a time, in its own memory, each ready before its job comes. */
 #ifndef WB_ZYGOTE_H
 #define WB_ZYGOTE_H
 

@@ -308,7 +308,7 @@ int wb_cgroup_slot_open(struct wb_cgroup *cg, unsigned idx, struct wb_cgroup_slo
 		return -ENOMEM;
 	s->cg = cg;
 	s->idx = idx;
-	s->dir_fd = s->cpu_fd = s->limit_fd = s->swap_fd = s->peak_fd = s->oom_fd = s->pids_fd = -1;
+	s->cpu_fd = s->limit_fd = s->swap_fd = s->peak_fd = s->oom_fd = s->pids_fd = -1;
 	for (size_t i = 0; i < CG_NDIRS; i++)
 		s->procs_fds[i] = -1;
 	for (size_t i = 0; i < cg->ndirs; i++) {
@@ -341,7 +341,7 @@ void wb_cgroup_slot_close(struct wb_cgroup_slot *s)
 {
 	if (!s)
 		return;
-	int *fds[] = {&s->dir_fd, &s->cpu_fd, &s->limit_fd, &s->swap_fd, &s->peak_fd, &s->oom_fd, &s->pids_fd};
+	int *fds[] = {&s->cpu_fd, &s->limit_fd, &s->swap_fd, &s->peak_fd, &s->oom_fd, &s->pids_fd};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
@@ -368,11 +368,6 @@ size_t wb_cgroup_slot_procs_fds(const struct wb_cgroup_slot *s, int *fds)
 		if (s->procs_fds[i] >= 0)
 			fds[n++] = s->procs_fds[i];
 	return n;
-}
-
-int wb_cgroup_slot_dir_fd(const struct wb_cgroup_slot *s)
-{
-	return s->dir_fd;
 }
 
 int wb_cgroup_slot_cpu_fd(const struct wb_cgroup_slot *s)

@@ -33,7 +33,8 @@ void wb_cgroup_close(struct wb_cgroup *cg);
 /* The cgroup the next job of zygote slot idx runs in, made new for it
  * (slotIDX.N, N counting every job cgroup of this manager, so that a
  * replaced zygote's never meets its predecessor's, still being removed; on
- * v1 one in each hierarchy): its spare job init joins it ahead of the job.
+ * v1 one in each hierarchy): its zygote joins it, and starts the spare
+ * job init in it, ahead of the job.
  * Being new, its peak is the job's own on every kernel (v2's memory.peak
  * cannot be reset before 6.12) and no page cache an earlier job read is
  * charged to it (which a reset would not undo). */
@@ -48,8 +49,6 @@ int wb_cgroup_slot_prepare(struct wb_cgroup_slot *slot, const struct wb_limits *
 /* The descriptors the program writes "0" into to join the slot, and the one
  * the job init polls for CPU usage. Owned by the slot. */
 size_t wb_cgroup_slot_procs_fds(const struct wb_cgroup_slot *slot, int *fds);
-/* v2: the cgroup's directory, for clone3's CLONE_INTO_CGROUP; -1 on v1. */
-int wb_cgroup_slot_dir_fd(const struct wb_cgroup_slot *slot);
 int wb_cgroup_slot_cpu_fd(const struct wb_cgroup_slot *slot);
 /* After a job: CPU used since the baseline, peak memory, OOM kill seen. */
 int wb_cgroup_slot_collect(struct wb_cgroup_slot *slot, uint64_t cpu_base_ns,

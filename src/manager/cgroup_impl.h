@@ -20,6 +20,11 @@ struct cgroup_ops {
 /* A v1 host has one directory per controller; v2 uses only dirs[0]. */
 #define CG_NDIRS 3
 
+/* Our tasks in a job's cgroup with it, beyond its procs: the job init and
+ * its zygote, which joins the cgroup so that the memory they share is
+ * charged to the job (inside/zygote.c), and sleeps through it. */
+#define CG_OWN_TASKS 2
+
 struct wb_cgroup {
 	const struct cgroup_ops *ops;
 	char dirs[CG_NDIRS][PATH_MAX];   /* the manager's own warmbox-PID dirs */
@@ -37,7 +42,6 @@ struct wb_cgroup_slot {
 	unsigned idx;
 	char dirs[CG_NDIRS][PATH_MAX];
 	int procs_fds[CG_NDIRS];
-	int dir_fd;          /* v2: the directory (CLONE_INTO_CGROUP), else -1 */
 	int cpu_fd;
 	int limit_fd;        /* v1 memory.limit_in_bytes / v2 memory.max */
 	int swap_fd;         /* v1 memory.memsw.limit_in_bytes / v2 memory.swap.max, -1 */

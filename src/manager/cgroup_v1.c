@@ -92,8 +92,7 @@ static int v1_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uin
 
 	if ((rc = set_memory(s, lim->memory_kb * 1024)) < 0)
 		return rc;
-	/* The job init sits in the cgroup too: one task beyond procs. */
-	if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
+	if ((rc = cg_write_u64(s->pids_fd, lim->procs + CG_OWN_TASKS)) < 0)
 		return rc;
 	if ((rc = wb_cgread_key(s->oom_fd, "oom_kill", &s->oom_base)) < 0)
 		s->oom_base = 0;

@@ -148,9 +148,6 @@ static int v2_slot_open(struct wb_cgroup_slot *s)
 	const char *dir = s->dirs[0];
 	int fd;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	s->dir_fd = fd;
 	if ((fd = cg_open_at(dir, "memory.max", O_WRONLY)) < 0)
 		return fd;
 	s->limit_fd = fd;
@@ -183,8 +180,7 @@ static int v2_prepare(struct wb_cgroup_slot *s, const struct wb_limits *lim, uin
 
 	if ((rc = cg_write_u64(s->limit_fd, lim->memory_kb * 1024)) < 0)
 		return rc;
-	/* The job init sits in the cgroup too: one task beyond procs. */
-	if ((rc = cg_write_u64(s->pids_fd, lim->procs + 1)) < 0)
+	if ((rc = cg_write_u64(s->pids_fd, lim->procs + CG_OWN_TASKS)) < 0)
 		return rc;
 	if (wb_cgread_key(s->oom_fd, "oom_kill", &s->oom_base) < 0)
 		s->oom_base = 0;

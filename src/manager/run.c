@@ -23,9 +23,9 @@
  * gives up on the zygote and kills it. */
 #define GUARD_MS 5000
 #define READ_CHUNK 65536
-/* Our own processes that share the job's uid when rootless (zygote, this
- * job's init, the next spare): RLIMIT_NPROC counts them too. */
-#define ROOTLESS_HELPERS 3
+/* Our own processes that share the job's uid when rootless (the zygote,
+ * suspended, and this job's init): RLIMIT_NPROC counts them too. */
+#define ROOTLESS_HELPERS 2
 
 static void sandbox_error(struct run *r, const char *what)
 {
@@ -38,7 +38,8 @@ static void build_result(struct run *r)
 {
 	struct wb_result *res = &r->r;
 	struct wb_cgroup_usage use = {0};
-	struct wb_job_end end = {.report = r->got_result ? &r->res : NULL, .lost = r->fail};
+	struct wb_job_end end = {.report = r->got_result ? &r->res : NULL, .lost = r->fail,
+				 .zygote_gone = r->zygote_gone};
 
 	res->id = r->job->id;
 	res->accounting = wb_accounting_name(slot_accounting(r->slot));

@@ -47,11 +47,7 @@ int slot_send_spare_cgroup(struct wb_slot *s)
 		rc = wb_cgroup_slot_open(s->cfg.cg, s->cfg.idx, &s->spare_cg);
 		if (rc < 0)
 			return rc;
-		if ((fds[0] = wb_cgroup_slot_dir_fd(s->spare_cg)) >= 0) {
-			m.into = 1;
-			n = 1;
-		}
-		n += wb_cgroup_slot_procs_fds(s->spare_cg, fds + n);
+		n = wb_cgroup_slot_procs_fds(s->spare_cg, fds);
 	}
 	rc = wb_fdpass_send(s->zsock, &m, sizeof(m), fds, n);
 	if (rc < 0) {
@@ -96,8 +92,10 @@ void slot_died(struct wb_slot *s, int err)
 	s->dead = true;
 	if (s->pidfd >= 0 && !s->reaped)
 		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
-	if (s->run)
+	if (s->run) {
 		s->run->fail = s->why;
+		s->run->zygote_gone = true;
+	}
 	if (!s->closing && s->cb)
 		s->cb(s, err, s->why, s->data);
 }

@@ -31,6 +31,7 @@ struct run {
 	int handles;             /* of those, not yet closed */
 	bool sock_eof, out_eof, err_eof, kill_sent, finished;
 	bool got_result;
+	bool zygote_gone;        /* its zygote died or was killed meanwhile */
 	struct wb_msg_result res;
 	int copy_fd;
 	const char *fail;
@@ -43,8 +44,8 @@ struct wb_slot {
 	uv_loop_t *loop;
 	struct wb_slot_cfg cfg;
 	/* The cgroup the waiting spare sits in, which the next job gets: the
-	 * spare joins it ahead of time (joining can cost a whole RCU grace
-	 * period) while the current job still runs in its own. */
+	 * zygote joins it, and the spare is born in it, ahead of time
+	 * (joining can cost a whole RCU grace period). */
 	struct wb_cgroup_slot *spare_cg;
 	int spare_err;           /* the next spare's cgroup could not be made */
 	pid_t pid;

@@ -82,8 +82,9 @@ bool wb_verdict_apply(const struct wb_job *job, const struct wb_job_end *end, st
 	char buf[512];
 
 	/* Files bigger than memory_kb get the job init, in the job's cgroup,
-	 * OOM-killed before it can report. */
-	if (!end->lost && !m && end->cgroup && !end->cgroup_err && end->cgroup->oom_killed) {
+	 * OOM-killed before it can report, and with it its zygote, whose
+	 * memory it shares (the kernel kills every process of a memory). */
+	if ((!end->lost || end->zygote_gone) && !m && end->cgroup && !end->cgroup_err && end->cgroup->oom_killed) {
 		set_error(res, WB_STATUS_ML, SETUP_ML);
 		res->memory_kb = end->cgroup->peak_valid ? end->cgroup->peak_kb : 0;
 		return false;

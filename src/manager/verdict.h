@@ -22,6 +22,8 @@ struct wb_job_end {
 	const struct wb_cgroup_usage *cgroup;
 	/* 0, or -errno when the cgroup's figures could not be read. */
 	int cgroup_err;
+	/* The job's zygote died or was killed while the job was in flight. */
+	bool zygote_gone;
 };
 
 /* Sets res's status, exit code, signal, times, memory, syscall and error

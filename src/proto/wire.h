@@ -64,15 +64,12 @@ struct wb_msg_fail {
 	int32_t err;             /* positive errno */
 };
 
-/* The cgroup the zygote's next spare starts in. With into set, the first
- * fd is the cgroup's directory, for clone3's CLONE_INTO_CGROUP (v2); the
- * others (all of them without into) are cgroup.procs files the spare writes
- * "0" into, used also when CLONE_INTO_CGROUP is refused. No fds: no cgroup. */
+/* The cgroup the zygote's next spare starts in: its fds are the
+ * cgroup.procs files the spare writes "0" into. No fds: no cgroup. */
 #define WB_SPARE_CGROUP_MAX_FDS 4
 
 struct wb_msg_cgroup {
 	uint32_t type;
-	uint32_t into;
 };
 
 #define WB_JOB_CPU_FD 0x2u       /* a cgroup CPU usage fd follows the std fds */

@@ -3,7 +3,8 @@
 daemon, pipelined over two connections. What the daemon holds (open fds,
 children, mounts, cgroups) must be the same after them as after the
 warm-up, and its resident memory must not grow by more than 5 MiB.
-WB_SOAK_JOBS overrides the number of jobs (for a quick local run)."""
+WB_SOAK_JOBS overrides the number of jobs (for a quick local run). Then
+2,000 varied jobs through one zygote, whose memory must not grow."""
 
 import os
 import sys
@@ -108,6 +109,64 @@ def case_soak():
         grew = after["rss_kb"] - before["rss_kb"]
         T.rss_check(grew < 5 * 1024, "RSS: %d KiB after warm-up, %d KiB after %d jobs (grew %d KiB, < 5 MiB)"
                     % (before["rss_kb"], after["rss_kb"], TOTAL, grew))
+
+
+def zygote_memory(pid):
+    """A zygote's memory, which its job inits share (zygote.c): the size of
+    its data (heap included), its mappings, what is resident."""
+    maps = len(wbd.read_text("/proc/%d/maps" % pid).splitlines())
+    return {"data_kb": wbd.rss_kb(pid, "VmData"), "maps": maps, "rss_kb": wbd.rss_kb(pid, "VmRSS")}
+
+
+def varied_jobs(prefix, n):
+    """Jobs through every part of a job init that allocates: files in,
+    stdin, copy-out, output, a failed exec, a refused syscall."""
+    kinds = [
+        lambda i: wbd.true_job("%s-%d" % (prefix, i)),
+        lambda i: wbd.prog_job("%s-%d" % (prefix, i), "exit_code", [3]),
+        lambda i: {"id": "%s-%d" % (prefix, i), "argv": ["/bin/sh", "-c", "cat; echo x > out"],
+                   "stdin": "in\n", "copy_out": ["out"], "limits": {"procs": 2}},
+        lambda i: {"id": "%s-%d" % (prefix, i), "argv": ["/nonexistent"]},
+        lambda i: wbd.prog_job("%s-%d" % (prefix, i), "connect_probe"),
+    ]
+    return [kinds[i % len(kinds)](i) for i in range(n)]
+
+
+@T.case()
+def case_zygote_memory():
+    """zygote memory: job inits give back what they take
+
+    Job inits run in their zygote's memory, one at a time: what one leaves
+    allocated or mapped stays for good. One zygote, never recycled: its
+    data size and mappings must be the same after 2000 varied jobs as after
+    500, and what is resident must not grow by more than 256 KiB."""
+    with Daemon(T, "--zygotes", 1, name="daemon") as d:
+        d.wait_warm()
+        c = d.client(120)
+        try:
+            _, err = c.pipeline(varied_jobs("warmup", 500), 8, timeout=300)
+            T.check(err is None, "warm-up: 500 answers", err)
+            zygotes = wbd.children(d.pid)
+            T.check(len(zygotes) == 1, "one zygote", zygotes)
+            before = zygote_memory(zygotes[0])
+            answers, err = c.pipeline(varied_jobs("run", 1500), 8, timeout=300)
+            after = zygote_memory(zygotes[0])
+        finally:
+            c.close()
+        count = {}
+        for a in answers:
+            count[a.get("status")] = count.get(a.get("status"), 0) + 1
+        T.check(err is None and count == {"OK": 600, "RE": 600, "SV": 300},
+                "1500 answers: 600 OK, 600 RE (exit 3, a failed exec), 300 SV", (err, count))
+        T.check(wbd.children(d.pid) == zygotes, "the same zygote throughout", wbd.children(d.pid))
+        wbd.log("zygote %d after 500 jobs: %s; after 2000: %s" % (zygotes[0], before, after))
+        T.check(after["data_kb"] == before["data_kb"], "zygote data: %s KiB after 500 jobs, %s after 2000"
+                % (before["data_kb"], after["data_kb"]))
+        T.check(after["maps"] == before["maps"], "zygote mappings: %d after 500 jobs, %d after 2000"
+                % (before["maps"], after["maps"]))
+        grew = after["rss_kb"] - before["rss_kb"]
+        T.check(grew <= 256, "zygote resident: %d KiB after 500 jobs, %d after 2000 (grew %d KiB, <= 256)"
+                % (before["rss_kb"], after["rss_kb"], grew))
 
 
 T.run()

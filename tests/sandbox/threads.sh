@@ -13,26 +13,17 @@ case_cpu_sum() {
 }
 
 # procs 4: the main thread and three more, the fourth refused. Rootless,
-# RLIMIT_NPROC counts the uid's tasks, the sandbox's own three among them,
-# and the next spare is cloned only once the program runs: until then the
-# job may get one more (README "Rootless mode").
+# RLIMIT_NPROC counts the uid's tasks, the sandbox's own two among them
+# (README "Rootless mode").
 case_procs_4() {
 	wb_run run --procs 4 --copy-in "$(prog threads)" -- ./threads count 8
 	expect_status OK "a program refused a thread goes on"
-	if cgroup_accounting; then
-		expect_field .stdout "created 3" "--procs 4 allows the main thread and 3 more"
-	else
-		expect_jq '.stdout | IN("created 3\n", "created 4\n")' "--procs 4 allows the main thread and 3 more (4 before the spare)"
-	fi
+	expect_field .stdout "created 3" "--procs 4 allows the main thread and 3 more"
 }
 
 case_procs_1() {
 	wb_run run --procs 1 --copy-in "$(prog threads)" -- ./threads count 1
-	if cgroup_accounting; then
-		expect_field .stdout "created 0" "--procs 1 allows no second thread"
-	else
-		expect_jq '.stdout | IN("created 0\n", "created 1\n")' "--procs 1 allows no second thread (1 before the spare)"
-	fi
+	expect_field .stdout "created 0" "--procs 1 allows no second thread"
 }
 
 run_cases "$@"

@@ -232,11 +232,19 @@ static void test_not_the_program(void)
 		EXPECT(res, WB_STATUS_ML);
 		CHECK(!program && res.memory_kb == 70000 && res.error && strstr(res.error, "did not fit"));
 		wb_result_free(&res);
-		/* The manager's own loss wins over what the cgroup saw. */
+		/* And its zygote with it, which shares its memory. */
 		end.lost = "sandbox: the zygote died";
+		end.zygote_gone = true;
+		res = apply(&job, &end, false, &program);
+		EXPECT(res, WB_STATUS_ML);
+		CHECK(!program && res.memory_kb == 70000 && res.error && strstr(res.error, "did not fit"));
+		wb_result_free(&res);
+		/* The manager's own loss wins over what the cgroup saw. */
+		end.zygote_gone = false;
+		end.lost = "manager: out of memory for output";
 		res = apply(&job, &end, false, &program);
 		EXPECT(res, WB_STATUS_XX);
-		CHECK(res.error && strcmp(res.error, "sandbox: the zygote died") == 0);
+		CHECK(res.error && strcmp(res.error, "manager: out of memory for output") == 0);
 		wb_result_free(&res);
 	}
 
