@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -116,7 +115,7 @@ def main():
     ap.add_argument("-n", type=int, default=1000, help="jobs measured (default 1000)")
     ap.add_argument("-o", help="report file")
     a = ap.parse_args()
-    out = a.o or os.path.join(pb.ROOT, "bench", "results", time.strftime("faults-%Y%m%d-%H%M%S.txt"))
+    out = pb.report_path(a.o, "faults")
     if os.geteuid() != 0:
         pb.die("perf's tracepoints need root")
     tmp = tempfile.mkdtemp(prefix="wbfaults.")
@@ -155,10 +154,7 @@ def main():
     if jobs == 0:
         pb.die("no job seen whole under perf (too few jobs?)")
     costs = sorted(fault_cost() for _ in range(5))
-    o = ["warmbox path_faults",
-         "command:   " + " ".join(sys.argv),
-         "date:      " + time.strftime("%Y-%m-%d %H:%M:%S"),
-         "kernel:    %s, %d CPUs" % (os.uname().release, os.cpu_count()),
+    o = pb.report_head("path_faults") + [
          "warmbox:   " + pb.WB,
          "jobs:      %d /bin/true, one at a time; %d seen whole under perf" % (a.n, jobs),
          "",

@@ -153,6 +153,19 @@ def rows(lines, ncols):
     return out
 
 
+def report_path(given, name):
+    """GIVEN (-o), or bench/results/NAME-YYYYmmdd-HHMMSS.txt."""
+    return given or os.path.join(ROOT, "bench", "results", time.strftime(name + "-%Y%m%d-%H%M%S.txt"))
+
+
+def report_head(name):
+    """A report's first lines: what made it, when, on which kernel."""
+    return ["warmbox " + name,
+            "command:   " + " ".join(sys.argv),
+            "date:      " + time.strftime("%Y-%m-%d %H:%M:%S"),
+            "kernel:    %s, %d CPUs" % (os.uname().release, os.cpu_count())]
+
+
 def write_report(lines, out):
     """The report's lines to stdout and to the file OUT, its folder made."""
     text = "\n".join(lines) + "\n"
@@ -175,7 +188,7 @@ def main():
     if not shutil.which("perf"):
         die("needs perf (apt-get install linux-perf)")
     job = json.loads(a.j)
-    out = a.o or os.path.join(ROOT, "bench", "results", time.strftime("perf-%Y%m%d-%H%M%S.txt"))
+    out = report_path(a.o, "perf")
     tmp = tempfile.mkdtemp(prefix="wbperf.")
     atexit.register(shutil.rmtree, tmp, True)  # die() included
     data = os.path.join(tmp, "perf.data")
@@ -198,11 +211,7 @@ def main():
     head = report_lines(data, "--no-children", "--sort", "comm", "-g", "none")
     ns = total_ns(head)
     per_job = lambda pct: pct / 100.0 * ns / 1000.0 / a.n
-    o = []
-    o.append("warmbox perf_breakdown")
-    o.append("command:   " + " ".join(sys.argv))
-    o.append("date:      " + time.strftime("%Y-%m-%d %H:%M:%S"))
-    o.append("kernel:    " + os.uname().release + ", %d CPUs" % os.cpu_count())
+    o = report_head("perf_breakdown")
     o.append("warmbox:   %s at %s" % (WB, subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
                                                           capture_output=True, text=True).stdout.strip()))
     o.append("load avg:  " + open("/proc/loadavg").read().strip())

@@ -65,7 +65,7 @@ def main():
     a = ap.parse_args()
     if os.cpu_count() < 2 or not {0, 1} <= os.sched_getaffinity(0):
         sys.exit("sibling.py: needs CPUs 0 and 1")
-    out = a.o or os.path.join(pb.ROOT, "bench", "results", time.strftime("sibling-%Y%m%d-%H%M%S.txt"))
+    out = pb.report_path(a.o, "sibling")
     os.sched_setaffinity(0, {0})
     load0 = open("/proc/loadavg").read().strip()
     got = {"idle": ([], []), "busy": ([], [])}
@@ -84,10 +84,7 @@ def main():
             got[mode][0].extend(wall)
             got[mode][1].extend(cpu)
     med = {m: (statistics.median(w), statistics.median(c)) for m, (w, c) in got.items()}
-    o = ["warmbox sibling",
-         "command:   " + " ".join(sys.argv),
-         "date:      " + time.strftime("%Y-%m-%d %H:%M:%S"),
-         "kernel:    %s, %d CPUs" % (os.uname().release, os.cpu_count()),
+    o = pb.report_head("sibling") + [
          "load avg:  " + load0 + " at start",
          "program:   %s, %d runs a mode in %d rounds, pinned to CPU 0" % (a.p, a.n * a.R, a.R),
          "",

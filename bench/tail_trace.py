@@ -13,7 +13,6 @@ import argparse
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import time
 
@@ -30,7 +29,7 @@ def main():
     ap.add_argument("-n", type=int, default=2000, help="jobs measured (default 2000)")
     ap.add_argument("-o", help="report file")
     a = ap.parse_args()
-    out = a.o or os.path.join(pb.ROOT, "bench", "results", time.strftime("tail-%Y%m%d-%H%M%S.txt"))
+    out = pb.report_path(a.o, "tail")
     tmp = tempfile.mkdtemp(prefix="wbtail.")
     daemon, c = pb.start_daemon(tmp, ["--trace"])
     jobs = []
@@ -50,10 +49,7 @@ def main():
     lat = [j[0] for j in jobs]
     stages = list(jobs[0][1]["stages_us"])
     fields = ["send_to_exec_us", "recv_to_exec_us", "send_to_report_us"]
-    o = ["warmbox tail_trace",
-         "command:   " + " ".join(sys.argv),
-         "date:      " + time.strftime("%Y-%m-%d %H:%M:%S"),
-         "kernel:    %s, %d CPUs" % (os.uname().release, os.cpu_count()),
+    o = pb.report_head("tail_trace") + [
          "warmbox:   " + pb.WB,
          "load avg:  " + open("/proc/loadavg").read().strip(),
          "jobs:      %d /bin/true, one at a time on one connection" % a.n,
