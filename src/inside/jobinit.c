@@ -317,8 +317,8 @@ static void drop_program_fds(struct job *j)
 /* The job stage, in DESIGN.md's order: decode, (network) a network
  * namespace of its own with pasta attached, (--tty) make the job's
  * terminal, write the files, fork the program (which sets its limits and
- * filter and execs), watch the limits, reap everything. Each step that fails notes its stage for the
- * report; report() follows in any case. */
+ * filter and execs), watch the limits, reap everything. Each step that
+ * fails notes its stage for the report; report() follows in any case. */
 static int run(struct job *j)
 {
 	int rc;

@@ -91,13 +91,19 @@ static char spare_stack[SPARE_STACK] __attribute__((aligned(16)));
  * The kernel charges memory to the cgroup of the memory's owner, and the
  * spare's memory is ours: the files its job init writes into /box must
  * count against the job's limit, not ours. We sleep through the job, so
- * no CPU of ours is the job's; the job's pids limit counts us (cgroup.c). */
+ * no CPU of ours is the job's; the job's pids limit counts us (cgroup.c).
+ * The descriptors are closed here, in any case: the spare never holds
+ * them. */
 static int join_cgroup(const struct spare_cgroup *cg)
 {
+	int rc = 0;
+
 	for (size_t i = 0; i < cg->nfds; i++)
-		if (write(cg->fds[i], "0", 1) != 1)
-			return -errno;
-	return 0;
+		if (write(cg->fds[i], "0", 1) != 1 && rc == 0)
+			rc = -errno;
+	for (size_t i = 0; i < cg->nfds; i++)
+		close(cg->fds[i]);
+	return rc;
 }
 
 /* Runs the next spare, through its job to its exit: fresh pid, mount and
@@ -106,14 +112,12 @@ static int join_cgroup(const struct spare_cgroup *cg)
  * free per job, no copy-on-write faults, and never two users of the
  * memory's per-thread state (errno, malloc's) at once. Returns its exit
  * status or -errno. */
-static int run_spare(const struct wb_zygote_cfg *cfg, const struct spare_cgroup *cg)
+static int run_spare(const struct wb_zygote_cfg *cfg, bool in_cgroup)
 {
-	struct spare sp = {.ctl = cfg->ctl, .in_cgroup = cg->nfds > 0};
-	int status, rc;
+	struct spare sp = {.ctl = cfg->ctl, .in_cgroup = in_cgroup};
+	int status;
 	pid_t pid;
 
-	if ((rc = join_cgroup(cg)) < 0)
-		return rc;
 	/* The last job init's frames left their marks on the stack's shadow
 	 * under AddressSanitizer; a no-op otherwise. */
 	ASAN_UNPOISON_MEMORY_REGION(spare_stack, SPARE_STACK);
@@ -201,10 +205,7 @@ _Noreturn void wb_zygote_main(const struct wb_zygote_cfg *cfg)
 		 * when it closed this zygote. */
 		if (recv_cgroup(cfg->zsock, &cg) < 0)
 			_exit(0);
-		rc = run_spare(cfg, &cg);
-		for (size_t i = 0; i < cg.nfds; i++)
-			close(cg.fds[i]);
-		if (rc < 0)
+		if ((rc = join_cgroup(&cg)) < 0 || (rc = run_spare(cfg, cg.nfds > 0)) < 0)
 			fail(cfg->ctl, WB_STAGE_SPARE, -rc);
 		if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
 			_exit(0);
